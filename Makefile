@@ -1,0 +1,37 @@
+# The two commands a new user needs: `make run` and `make test`.
+# Both create .venv on first use and install the package into it.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+RAW    ?= raw
+OUT    ?= clean
+
+.PHONY: run test bench check-clean clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall when the project's metadata changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/cleaner run $(RAW) $(OUT)
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+# Fails when the committed clean/ is not what `make run` writes today.
+check-clean: $(VENV)/.installed
+	rm -rf .check-clean && $(BIN)/cleaner run $(RAW) .check-clean/$(OUT) --quiet
+	diff -r $(OUT) .check-clean/$(OUT) && rm -rf .check-clean
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,172 @@
+"""The order of the stages, from raw bytes to the output folder.
+
+Per-file stages are pure functions of (bytes or page, rules, settings); only
+:func:`write_output` sees the whole corpus. ``cleaner run`` and the chained
+stage commands call the same functions, so both give the same output.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .decode import decode_bytes, unify_line_endings
+from .dedup import DedupSettings, find_duplicates
+from .errors import InputError
+from .model import Page
+from .normalize import normalize_page
+from .report import render_csv, render_report
+from .rules import RuleSet
+from .split import split_speeches
+from .store import atomic_dir, doc_path, dump_jsonl, speech_id
+from .strip import strip_boilerplate
+
+
+@dataclass
+class Failure:
+    source: str
+    reason: str
+
+
+@dataclass
+class RunResult:
+    pages: list[Page] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
+
+
+def decode_file(path: Path, source: str, encoding: str | None = None) -> Page:
+    """Read one raw file into a page of numbered lines; errors go in ``page.error``."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return Page(source=source, sha256="", size=0, error=f"cannot read: {exc.strerror or exc}")
+    page = Page(source=source, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+    try:
+        decoded = decode_bytes(data, encoding)
+    except InputError as exc:
+        page.error = str(exc)
+        return page
+    text = unify_line_endings(decoded.text).lstrip("\ufeff")
+    page.encoding = decoded.encoding
+    page.decided_by = decoded.decided_by
+    page.confidence = decoded.confidence
+    page.replaced = decoded.replaced
+    page.chars_in = len(text)
+    page.lines = [(i, line) for i, line in enumerate(text.split("\n"), 1)]
+    page.stages.append("decode")
+    return page
+
+
+def strip_page(page: Page, ruleset: RuleSet) -> Page:
+    if page.error is None:
+        strip_boilerplate(page, ruleset)
+        page.rules_digest = ruleset.digest
+    return page
+
+
+def normalize(page: Page) -> Page:
+    return page if page.error is not None else normalize_page(page)
+
+
+def split(page: Page) -> Page:
+    return page if page.error is not None else split_speeches(page)
+
+
+def clean_page(page: Page, ruleset: RuleSet) -> Page:
+    """Every per-file stage after decoding, in order."""
+    return split(normalize(strip_page(page, ruleset)))
+
+
+def corpus_records(pages: list[Page], dup_paras: dict[str, list[int]]) -> list[dict]:
+    records = []
+    for page in pages:
+        for sp in page.speeches or []:
+            sid = speech_id(page.source, sp.n)
+            text = "\n".join(sp.paragraphs)
+            records.append({
+                "id": sid,
+                "source": page.source,
+                "n": sp.n,
+                "title": sp.title,
+                "text": text,
+                "encoding": page.encoding,
+                "line": sp.line,
+                "paragraphs": len(sp.paragraphs),
+                "chars": len(text),
+                "duplicate_paras": dup_paras.get(sid, []),
+                "doc": doc_path(page.source, sp.n),
+            })
+    return records
+
+
+def write_output(
+    pages: list[Page], out: Path, settings: DedupSettings,
+    progress: Callable[[Iterable], Iterable] = lambda it: it,
+) -> dict:
+    """Dedup the corpus and write every output file atomically; return the stats."""
+    pages = sorted(pages, key=lambda p: p.source)
+    speeches = [
+        (speech_id(p.source, sp.n), sp.paragraphs) for p in pages for sp in (p.speeches or [])
+    ]
+    clusters, stats = find_duplicates(speeches, settings)
+    dup_paras: dict[str, list[int]] = {}
+    for cluster in clusters:
+        for m in cluster.members:
+            if not m.original:
+                dup_paras.setdefault(m.doc, []).append(m.para)
+    for paras in dup_paras.values():
+        paras.sort()
+    records = corpus_records(pages, dup_paras)
+    digests = sorted({p.rules_digest for p in pages if p.rules_digest})
+    manifest = {
+        "tool": "cleaner",
+        "version": __version__,
+        "rules_digest": digests[0] if len(digests) == 1 else digests,
+        "settings": {"dedup": settings.describe()},
+        "inputs": [
+            {"source": p.source, "sha256": p.sha256, "size": p.size,
+             "encoding": p.encoding or None, "error": p.error}
+            for p in pages
+        ],
+        "outputs": ["corpus.jsonl", "docs/", "duplicates.jsonl", "duplicates.csv",
+                    "removed.jsonl", "report.md", "manifest.json"],
+    }
+    with atomic_dir(out) as tmp:
+        (tmp / "corpus.jsonl").write_text(dump_jsonl(records), encoding="utf-8")
+        for rec in progress(records):
+            path = tmp / rec["doc"]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            title = rec["title"] or ""
+            path.write_text(f"{title}\n\n{rec['text']}\n", encoding="utf-8")
+        (tmp / "docs").mkdir(exist_ok=True)
+        dup_records = [
+            {
+                "cluster": c.cluster,
+                "size": len(c.members),
+                "min_jaccard": c.min_jaccard,
+                "threshold": settings.threshold,
+                "members": [
+                    {"doc": m.doc, "para": m.para, "original": m.original,
+                     "jaccard": m.jaccard, "text": m.text}
+                    for m in c.members
+                ],
+            }
+            for c in clusters
+        ]
+        (tmp / "duplicates.jsonl").write_text(dump_jsonl(dup_records), encoding="utf-8")
+        (tmp / "duplicates.csv").write_text(render_csv(clusters), encoding="utf-8", newline="")
+        removed = (
+            {"source": p.source, "line": e.line, "stage": e.stage, "rule": e.rule,
+             "action": e.action, "text": e.text}
+            for p in pages for e in p.edits
+        )
+        (tmp / "removed.jsonl").write_text(dump_jsonl(removed), encoding="utf-8")
+        (tmp / "report.md").write_text(
+            render_report(pages, records, clusters, stats, settings, manifest), encoding="utf-8")
+        (tmp / "manifest.json").write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return stats

@@ -1,0 +1,147 @@
+"""Cut a page into speeches, each with its title and paragraphs.
+
+Pages from essay sites often carry several pieces. A piece starts at
+
+* a numbered marker line: ``第二篇: 标题`` or ``…讲话内容篇三``;
+* a short title line followed by a salutation (``同志们：``), possibly with the
+  title repeated once in between: pieces without any marker start this way;
+* the first line of the page, when it looks like a title.
+
+A title repeated right below itself is one title. Every other non-empty line
+is a paragraph.
+"""
+from __future__ import annotations
+
+import re
+
+from .model import Page, Speech
+
+_NUM = "一二三四五六七八九十百零〇两0-9"
+_MARKER_PREFIX = re.compile(f"^第[{_NUM}]+篇\\s*[:：、.．]?\\s*(.*)$")
+_MARKER_SUFFIX = re.compile(f"^(.{{2,60}}?)篇[{_NUM}]+$")
+_SALUTATION = re.compile(
+    r"^[^。！？；!?;]{0,36}(同志们|同事们|老师们|同学们|朋友们|女士们|先生们|来宾|委员|代表|"
+    r"各位[^，,。：:\s]{0,6})[：:]?$"
+)
+_ENUMERATION = re.compile(
+    f"^(（[{_NUM}]+）|\\([{_NUM}]+\\)|[{_NUM}]+[、.．]|第[{_NUM}]+[，,、]|[{_NUM}]是)"
+)
+_TERMINAL = tuple("。！？；，：、…!?;,:")
+_WS = re.compile(r"\s+")
+
+
+def piece_marker(line: str) -> str | None:
+    """The title a piece marker announces, ``""`` for a bare marker, else None.
+
+    >>> piece_marker("第一篇：教育局局长在教学工作会议上的总结讲话")
+    '教育局局长在教学工作会议上的总结讲话'
+    >>> piece_marker("教育局长教育工作会讲话内容篇十二")
+    '教育局长教育工作会讲话内容篇十二'
+    >>> piece_marker("第二篇") == ""
+    True
+    >>> piece_marker("这是第一篇文章的内容，大家要认真读。") is None
+    True
+    """
+    m = _MARKER_PREFIX.match(line)
+    if m:
+        return m.group(1).strip()
+    if len(line) <= 64 and _MARKER_SUFFIX.match(line) and not line.endswith(_TERMINAL):
+        return line
+    return None
+
+
+def is_salutation(line: str) -> bool:
+    """True for the line that opens a speech by addressing the audience.
+
+    >>> is_salutation("同志们："), is_salutation("尊敬的各位领导、各位来宾、老师们：")
+    (True, True)
+    >>> is_salutation("各位来宾、同志们")
+    True
+    >>> is_salutation("同志们，今天我们召开会议。")
+    False
+    """
+    return len(line) <= 40 and _SALUTATION.match(line) is not None
+
+
+def is_title_like(line: str) -> bool:
+    """True for a short line that can be a title: no closing punctuation, no list number.
+
+    >>> is_title_like("教育局长在2024教育工作会议上的讲话")
+    True
+    >>> is_title_like("一、统一思想，提高认识"), is_title_like("谢谢大家！")
+    (False, False)
+    """
+    return (
+        2 <= len(line) <= 60
+        and not line.endswith(_TERMINAL)
+        and not _ENUMERATION.match(line)
+        and not is_salutation(line)
+        and re.search(r"[\u4e00-\u9fff]", line) is not None
+    )
+
+
+def _same(a: str, b: str) -> bool:
+    return _WS.sub("", a) == _WS.sub("", b)
+
+
+def _title_then_salutation(texts: list[str], i: int) -> bool:
+    if not is_title_like(texts[i]):
+        return False
+    j = i + 1
+    if j < len(texts) and _same(texts[j], texts[i]):
+        j += 1
+    return j < len(texts) and is_salutation(texts[j])
+
+
+def find_starts(texts: list[str]) -> list[tuple[int, str | None]]:
+    """Where speeches start in a list of non-empty lines, with their titles.
+
+    >>> find_starts(["标题甲", "同志们：", "正文。", "标题乙", "标题乙", "同志们：", "正文。"])
+    [(0, '标题甲'), (3, '标题乙')]
+    """
+    starts: list[tuple[int, str | None]] = []
+    for i, text in enumerate(texts):
+        title = piece_marker(text)
+        if title is not None:
+            if title == "" and i + 1 < len(texts) and is_title_like(texts[i + 1]):
+                title = texts[i + 1]
+            starts.append((i, title or None))
+        elif _title_then_salutation(texts, i):
+            # Title-like lines right after a start (a repeated title, a subtitle)
+            # are that start's title block, not a new piece.
+            if starts and all(is_title_like(t) for t in texts[starts[-1][0] + 1:i]):
+                continue
+            starts.append((i, text))
+    if texts and (not starts or starts[0][0] != 0) and is_title_like(texts[0]):
+        starts.insert(0, (0, texts[0]))
+    return starts
+
+
+def split_speeches(page: Page) -> Page:
+    """Fill ``page.speeches`` from its lines (in place) and return it.
+
+    Lines before the first start form a speech of their own (title None) when
+    anything is left there; speeches with no paragraphs are not kept.
+    """
+    lines = [(n, t) for n, t in page.lines if t.strip()]
+    texts = [t for _, t in lines]
+    starts = find_starts(texts)
+    if not starts or starts[0][0] != 0:
+        starts.insert(0, (0, None))
+    speeches: list[Speech] = []
+    for k, (begin, title) in enumerate(starts):
+        end = starts[k + 1][0] if k + 1 < len(starts) else len(texts)
+        body = list(range(begin, end))
+        if title is not None and body:
+            body = body[1:]  # the start line carries the title
+            if body and piece_marker(texts[begin]) == "" and _same(texts[body[0]], title):
+                body = body[1:]
+            while body and _same(texts[body[0]], title):
+                body = body[1:]  # a title repeated under itself
+        paragraphs = [texts[i] for i in body]
+        if not paragraphs:
+            continue
+        speeches.append(Speech(len(speeches) + 1, title, paragraphs, lines[begin][0]))
+    page.speeches = speeches
+    page.stages.append("split")
+    return page
