@@ -146,19 +146,19 @@ def decode_bytes(data: bytes, encoding: str | None = None) -> Decoded:
         if data.startswith(bom):
             text = data[len(bom):].decode(name.replace("-sig", ""), errors="replace")
             return Decoded(text, name, "bom", 1.0, text.count("\ufffd"))
-    text = _strict(data, "utf-8")
-    if text is not None:
-        return Decoded(text, "utf-8", "strict-utf-8", 1.0)
     kind = sniff_binary(data)
     if kind:
         raise InputError(f"not text: {kind}")
-    name = _utf16_without_bom(data)
-    if name:
-        text = _strict(data, name)
-        if text is not None:
-            return Decoded(text, name, "nul-pattern", 0.9)
-    if data.count(0) > len(data) * 0.01:
-        raise InputError("not text: binary data (NUL bytes)")
+    if b"\x00" in data:
+        # Valid UTF-8 never needs NULs in text; they mean UTF-16/32 or binary.
+        name = _utf16_without_bom(data)
+        if name:
+            return Decoded(data.decode(name), name, "nul-pattern", 0.9)
+        if data.count(0) > len(data) // 1000:
+            raise InputError("not text: binary data (NUL bytes)")
+    text = _strict(data, "utf-8")
+    if text is not None:
+        return Decoded(text, "utf-8", "strict-utf-8", 1.0)
     return _detect(data)
 
 
@@ -190,8 +190,10 @@ def simplified_share(text: str) -> float:
 
 def _detect(data: bytes) -> Decoded:
     best = from_bytes(data).best()
-    detected = (best.encoding if best else "gb18030").lower().replace("_", "")
-    detected = {"utf8": "utf-8"}.get(detected, detected)
+    try:
+        detected = codecs.lookup(best.encoding).name if best else "gb18030"
+    except LookupError:
+        detected = "gb18030"
     confidence = round(1.0 - best.chaos, 3) if best else 0.0
     # Short simplified texts are often taken for Big5 or a Western codec:
     # GB18030 wins whenever it decodes cleanly into everyday characters.

@@ -7,7 +7,8 @@ The flow reads top to bottom as named phases:
 2. ``shingles``: character n-grams of that key (Chinese has no spaces to
    split words on).
 3. signatures: datasketch ``MinHash`` over the shingles.
-4. candidates: datasketch ``MinHashLSH`` at the chosen threshold.
+4. candidates: datasketch ``MinHashLSH`` at a threshold below the verification
+   one, so that pairs just above it are not missed by chance.
 5. verify: exact Jaccard of the shingle sets, so no LSH false positive is
    reported as a duplicate.
 6. clusters: connected components of verified pairs from different speeches;
@@ -32,6 +33,10 @@ class DedupSettings:
     num_perm: int = 128
     threshold: float = 0.7
     seed: int = 1
+    # LSH looks for candidates below the verification threshold: a pair just
+    # above ``threshold`` is then found almost surely, and exact Jaccard keeps
+    # the precision.
+    lsh_threshold: float = 0.5
 
     def describe(self) -> dict:
         return {**asdict(self), "hash": "datasketch sha1_hash32",
@@ -129,7 +134,8 @@ def find_duplicates(
     refs: list[tuple[int, int]] = []  # (speech index, paragraph index)
     sets: list[frozenset[str]] = []
     short = 0
-    lsh = MinHashLSH(threshold=settings.threshold, num_perm=settings.num_perm)
+    lsh = MinHashLSH(threshold=min(settings.lsh_threshold, settings.threshold),
+                     num_perm=settings.num_perm)
     signatures = []
     for s_index, (_, paragraphs) in enumerate(speeches):
         for p_index, text in enumerate(paragraphs):

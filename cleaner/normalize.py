@@ -88,18 +88,8 @@ def _paren_pairs(text: str) -> dict[int, int]:
     return pairs
 
 
-def widen_punctuation(text: str) -> tuple[str, int]:
-    """Half-width ``, : ; ! ? ( )`` become full-width where the text is Chinese.
-
-    >>> widen_punctuation("同志们:今天,我们开会(一)")
-    ('同志们：今天，我们开会（一）', 4)
-    >>> widen_punctuation("时间:2023-11-29 14:13:01,比例1:4")[0]
-    '时间：2023-11-29 14:13:01，比例1:4'
-    >>> widen_punctuation("入学率达100%;")
-    ('入学率达100%；', 1)
-    >>> widen_punctuation("see http://a.b/?q=1, ok")[1]
-    0
-    """
+def _widen_once(text: str) -> tuple[str, int]:
+    """One left-to-right pass of :func:`widen_punctuation`."""
     if not any(ch in HALF_TO_FULL for ch in text):
         return text, 0
     has_han = _HAN.search(text) is not None
@@ -116,6 +106,26 @@ def widen_punctuation(text: str) -> tuple[str, int]:
             chars[i] = HALF_TO_FULL[ch]
             changed += 1
     return "".join(chars), changed
+
+
+def widen_punctuation(text: str) -> tuple[str, int]:
+    """Half-width ``, : ; ! ? ( )`` become full-width where the text is Chinese.
+
+    >>> widen_punctuation("同志们:今天,我们开会(一)")
+    ('同志们：今天，我们开会（一）', 4)
+    >>> widen_punctuation("时间:2023-11-29 14:13:01,比例1:4")[0]
+    '时间：2023-11-29 14:13:01，比例1:4'
+    >>> widen_punctuation("入学率达100%;")
+    ('入学率达100%；', 1)
+    >>> widen_punctuation("see http://a.b/?q=1, ok")[1]
+    0
+    """
+    total = 0
+    while True:  # a widened mark can put its neighbour in Chinese context
+        text, changed = _widen_once(text)
+        if not changed:
+            return text, total
+        total += changed
 
 
 def curl_double_quotes(text: str) -> tuple[str, int]:
@@ -158,6 +168,8 @@ def squeeze_spaces(text: str) -> tuple[str, int]:
 
     >>> squeeze_spaces("深入研 究，计划总投资1.54 亿元，学生 19957 人次")
     ('深入研究，计划总投资1.54亿元，学生19957人次', 4)
+    >>> squeeze_spaces("占计划的103 %")
+    ('占计划的103%', 1)
     >>> squeeze_spaces("使用 PPT 课件")
     ('使用 PPT 课件', 0)
     >>> squeeze_spaces("a    b")
@@ -170,7 +182,9 @@ def squeeze_spaces(text: str) -> tuple[str, int]:
         after = text[end] if end < len(text) else ""
         drop = False
         if before and after:
-            if is_cjk(before) and is_cjk(after):
+            if before.isdigit() and after in "%％‰":
+                drop = True  # 103 % → 103%
+            elif is_cjk(before) and is_cjk(after):
                 drop = True
             elif is_cjk(before) and after.isascii() and after.isalnum():
                 t = _ASCII_TOKEN.match(text, end)
@@ -210,7 +224,7 @@ def normalize_line(text: str) -> tuple[str, dict[str, int]]:
     ('同志们：今天，我们开会', {'normalize.indent': 1, 'normalize.punct-width': 2, 'normalize.space': 2})
     """
     counts: dict[str, int] = {}
-    for _ in range(4):
+    for _ in range(10):
         before = text
         for rule, fixer in FIXERS:
             text, n = fixer(text)

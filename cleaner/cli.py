@@ -1,0 +1,227 @@
+"""The command line: parse options, call the library, print. Nothing else.
+
+Exit codes: 0 success; 1 the run finished but some inputs failed (each named
+on standard error); 2 bad usage, bad rules or bad configuration.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from tqdm import tqdm
+
+from . import __version__
+from .dedup import DedupSettings
+from .errors import CleanerError, RuleError, UsageError
+from .model import Page
+from .pipeline import clean_page, decode_file, normalize, split, strip_page, write_output
+from .rules import check_rules, load_rules
+from .store import check_layout, dump_jsonl, list_inputs, write_text_atomic
+
+app = typer.Typer(
+    help="Turn a folder of scraped Chinese text into a clean, deduplicated corpus.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+rules_app = typer.Typer(help="Validate and test boilerplate rule files.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+RulesDir = Annotated[Optional[Path], typer.Option(
+    "--rules", help="Folder of rule files (*.toml). Default: the rules shipped with cleaner.")]
+Encoding = Annotated[Optional[str], typer.Option(
+    "--encoding", help="Decode every file with this codec instead of detecting it.")]
+StreamIn = Annotated[str, typer.Argument(help="JSON Lines of pages from the previous stage, or - for standard input.")]
+StreamOut = Annotated[str, typer.Argument(help="Where to write JSON Lines, or - for standard output.")]
+MinChars = Annotated[int, typer.Option(min=1, help="Paragraphs shorter than this (in key characters) are not signed.")]
+Shingle = Annotated[int, typer.Option(min=1, help="Character n-gram size for shingles.")]
+NumPerm = Annotated[int, typer.Option(min=16, help="MinHash permutations.")]
+Threshold = Annotated[float, typer.Option(min=0.0, max=1.0, help="Jaccard similarity that makes a duplicate.")]
+
+_D = DedupSettings()
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"cleaner: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _progress(items: Iterable, quiet: bool, desc: str) -> Iterable:
+    return tqdm(items, desc=desc, disable=quiet or not sys.stderr.isatty(), file=sys.stderr,
+                leave=False)
+
+
+def _read_pages(source: str) -> Iterator[Page]:
+    stream = sys.stdin if source == "-" else None
+    try:
+        handle = stream or open(source, encoding="utf-8")
+    except OSError as exc:
+        raise _fail(f"{source}: cannot read: {exc.strerror}")
+    with handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                yield Page.from_dict(json.loads(line))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise _fail(f"{source} line {number}: not a page record ({exc})")
+
+
+def _write_pages(pages: Iterable[Page], target: str) -> None:
+    if target == "-":
+        for page in pages:
+            sys.stdout.write(json.dumps(page.to_dict(), ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    else:
+        write_text_atomic(Path(target), dump_jsonl(p.to_dict() for p in pages))
+
+
+def _report_failures(pages: list[Page]) -> int:
+    failed = [p for p in pages if p.error is not None]
+    for page in failed:
+        typer.echo(f"cleaner: {page.source}: {page.error}", err=True)
+    if failed:
+        typer.echo(f"cleaner: {len(failed)} of {len(pages)} inputs failed", err=True)
+    return 1 if failed else 0
+
+
+def _load(rules: Path | None):
+    try:
+        return load_rules(rules)
+    except RuleError as exc:
+        raise _fail(str(exc))
+
+
+def _settings(min_chars: int, shingle: int, num_perm: int, threshold: float) -> DedupSettings:
+    return DedupSettings(min_chars=min_chars, shingle=shingle, num_perm=num_perm,
+                         threshold=threshold)
+
+
+@app.command()
+def run(
+    raw: Annotated[Path, typer.Argument(help="Folder of raw scraped files.")] = Path("raw"),
+    out: Annotated[Path, typer.Argument(help="Output folder (replaced atomically).")] = Path("clean"),
+    rules: RulesDir = None,
+    encoding: Encoding = None,
+    min_chars: MinChars = _D.min_chars,
+    shingle: Shingle = _D.shingle,
+    num_perm: NumPerm = _D.num_perm,
+    threshold: Threshold = _D.threshold,
+    quiet: Quiet = False,
+) -> None:
+    """Run every stage on RAW and write the corpus and reports to OUT."""
+    ruleset = _load(rules)
+    try:
+        check_layout(raw, out)
+        inputs = list_inputs(raw)
+    except UsageError as exc:
+        raise _fail(str(exc))
+    pages = [clean_page(decode_file(path, source, encoding), ruleset)
+             for path, source in _progress(inputs, quiet, "cleaning")]
+    stats = write_output(pages, out, _settings(min_chars, shingle, num_perm, threshold),
+                         lambda it: _progress(it, quiet, "writing"))
+    code = _report_failures(pages)
+    if not quiet:
+        speeches = sum(len(p.speeches or []) for p in pages)
+        typer.echo(f"{len(pages)} files, {speeches} speeches, {stats['clusters']} duplicate "
+                   f"clusters → {out}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def decode(
+    raw: Annotated[Path, typer.Argument(help="Folder (or single file) of raw scraped files.")],
+    out: StreamOut = "-",
+    encoding: Encoding = None,
+    quiet: Quiet = False,
+) -> None:
+    """Decode raw files into JSON Lines pages (one object per file)."""
+    try:
+        inputs = list_inputs(raw)
+    except UsageError as exc:
+        raise _fail(str(exc))
+    pages = [decode_file(path, source, encoding) for path, source in _progress(inputs, quiet, "decoding")]
+    _write_pages(pages, out)
+    raise typer.Exit(_report_failures(pages))
+
+
+@app.command()
+def strip(source: StreamIn, out: StreamOut = "-", rules: RulesDir = None, quiet: Quiet = False) -> None:
+    """Remove boilerplate lines and spans, recording each removal with its rule id."""
+    ruleset = _load(rules)
+    _write_pages((strip_page(p, ruleset) for p in _progress(_read_pages(source), quiet, "strip")), out)
+
+
+@app.command("normalize")
+def normalize_cmd(source: StreamIn, out: StreamOut = "-", quiet: Quiet = False) -> None:
+    """Fix punctuation width, spacing, indentation, markers and escaped quotes."""
+    _write_pages((normalize(p) for p in _progress(_read_pages(source), quiet, "normalize")), out)
+
+
+@app.command("split")
+def split_cmd(source: StreamIn, out: StreamOut = "-", quiet: Quiet = False) -> None:
+    """Cut each page into speeches with titles and paragraphs."""
+    _write_pages((split(p) for p in _progress(_read_pages(source), quiet, "split")), out)
+
+
+@app.command()
+def dedup(
+    source: StreamIn,
+    out: Annotated[Path, typer.Argument(help="Output folder (replaced atomically).")] = Path("clean"),
+    min_chars: MinChars = _D.min_chars,
+    shingle: Shingle = _D.shingle,
+    num_perm: NumPerm = _D.num_perm,
+    threshold: Threshold = _D.threshold,
+    quiet: Quiet = False,
+) -> None:
+    """Find near-duplicate paragraphs across speeches and write the output folder."""
+    pages = list(_read_pages(source))
+    missing = [p.source for p in pages if p.error is None and p.speeches is None]
+    if missing:
+        raise _fail(f"{missing[0]}: page has not been split; run 'cleaner split' first")
+    stats = write_output(pages, out, _settings(min_chars, shingle, num_perm, threshold),
+                         lambda it: _progress(it, quiet, "writing"))
+    code = _report_failures(pages)
+    if not quiet:
+        typer.echo(f"{len(pages)} files, {stats['clusters']} duplicate clusters → {out}")
+    raise typer.Exit(code)
+
+
+@rules_app.command("check")
+def rules_check(rules: RulesDir = None, quiet: Quiet = False) -> None:
+    """Validate every rule file and run the examples each rule carries."""
+    ruleset, problems = check_rules(rules)
+    for problem in problems:
+        typer.echo(f"cleaner: {problem}", err=True)
+    if problems:
+        raise typer.Exit(2)
+    if not quiet:
+        examples = sum(len(r.match) + len(r.no_match) + len(r.fixes) for r in ruleset.rules)
+        typer.echo(f"{len(ruleset)} rules in {len(ruleset.files)} files, {examples} examples: all pass")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cleaner {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """Turn a folder of scraped Chinese text into a clean, deduplicated corpus."""
+
+
+def main() -> None:
+    try:
+        app()
+    except CleanerError as exc:  # a library error that escaped a command
+        typer.echo(f"cleaner: {exc}", err=True)
+        sys.exit(2)

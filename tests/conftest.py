@@ -1,0 +1,27 @@
+"""Shared fixtures: the project's own seed copies and one cleaned run of them."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cleaner.pipeline import clean_page, decode_file
+from cleaner.rules import load_rules
+from cleaner.store import list_inputs
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "raw"
+SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
+SEED_NAMES = sorted(p.name for p in RAW.glob("*.txt"))
+
+
+@pytest.fixture(scope="session")
+def ruleset():
+    return load_rules()
+
+
+@pytest.fixture(scope="session")
+def seed_pages(ruleset):
+    """Every seed page run through decode → strip → normalize → split, by file name."""
+    return {source: clean_page(decode_file(path, source), ruleset)
+            for path, source in list_inputs(RAW)}
