@@ -10,6 +10,8 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+
+import charset_normalizer
 from pathlib import Path
 
 from . import __version__
@@ -126,7 +128,10 @@ def write_output(
         "tool": "cleaner",
         "version": __version__,
         "rules_digest": digests[0] if len(digests) == 1 else digests,
-        "settings": {"dedup": settings.describe()},
+        "settings": {
+            "decode": {"charset_normalizer": charset_normalizer.__version__},
+            "dedup": settings.describe(),
+        },
         "inputs": [
             {"source": p.source, "sha256": p.sha256, "size": p.size,
              "encoding": p.encoding or None, "error": p.error}
