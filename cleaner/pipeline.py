@@ -10,9 +10,9 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import charset_normalizer
-from pathlib import Path
 
 from . import __version__
 from .decode import decode_bytes, unify_line_endings
