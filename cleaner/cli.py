@@ -5,6 +5,7 @@ on standard error); 2 bad usage, bad rules or bad configuration.
 """
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 from collections.abc import Iterable, Iterator
@@ -67,8 +68,11 @@ def _read_pages(source: str) -> Iterator[Page]:
             if not line.strip():
                 continue
             try:
-                yield Page.from_dict(json.loads(line))
-            except (ValueError, KeyError, TypeError) as exc:
+                record = json.loads(line)
+                if not isinstance(record, dict):
+                    raise ValueError("expected a JSON object")
+                yield Page.from_dict(record)
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise _fail(f"{source} line {number}: not a page record ({exc})")
 
 
@@ -97,6 +101,14 @@ def _load(rules: Path | None):
         raise _fail(str(exc))
 
 
+def _check_encoding(encoding: str | None) -> None:
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise _fail(f"--encoding {encoding}: unknown codec (try utf-8, gb18030, big5hkscs, utf-16)")
+
+
 def _settings(min_chars: int, shingle: int, num_perm: int, threshold: float) -> DedupSettings:
     return DedupSettings(min_chars=min_chars, shingle=shingle, num_perm=num_perm,
                          threshold=threshold)
@@ -115,6 +127,7 @@ def run(
     quiet: Quiet = False,
 ) -> None:
     """Run every stage on RAW and write the corpus and reports to OUT."""
+    _check_encoding(encoding)
     ruleset = _load(rules)
     try:
         check_layout(raw, out)
@@ -141,6 +154,7 @@ def decode(
     quiet: Quiet = False,
 ) -> None:
     """Decode raw files into JSON Lines pages (one object per file)."""
+    _check_encoding(encoding)
     try:
         inputs = list_inputs(raw)
     except UsageError as exc:

@@ -23,7 +23,7 @@ from .normalize import normalize_page
 from .report import render_csv, render_report
 from .rules import RuleSet
 from .split import split_speeches
-from .store import atomic_dir, doc_path, dump_jsonl, speech_id
+from .store import atomic_dir, doc_path, dump_jsonl, unique_stems
 from .strip import strip_boilerplate
 
 
@@ -83,11 +83,12 @@ def clean_page(page: Page, ruleset: RuleSet) -> Page:
     return split(normalize(strip_page(page, ruleset)))
 
 
-def corpus_records(pages: list[Page], dup_paras: dict[str, list[int]]) -> list[dict]:
+def corpus_records(pages: list[Page], stems: dict[str, str],
+                   dup_paras: dict[str, list[int]]) -> list[dict]:
     records = []
     for page in pages:
         for sp in page.speeches or []:
-            sid = speech_id(page.source, sp.n)
+            sid = f"{stems[page.source]}#{sp.n}"
             text = "\n".join(sp.paragraphs)
             records.append({
                 "id": sid,
@@ -100,7 +101,7 @@ def corpus_records(pages: list[Page], dup_paras: dict[str, list[int]]) -> list[d
                 "paragraphs": len(sp.paragraphs),
                 "chars": len(text),
                 "duplicate_paras": dup_paras.get(sid, []),
-                "doc": doc_path(page.source, sp.n),
+                "doc": doc_path(stems[page.source], sp.n),
             })
     return records
 
@@ -111,8 +112,9 @@ def write_output(
 ) -> dict:
     """Dedup the corpus and write every output file atomically; return the stats."""
     pages = sorted(pages, key=lambda p: p.source)
+    stems = unique_stems(p.source for p in pages)
     speeches = [
-        (speech_id(p.source, sp.n), sp.paragraphs) for p in pages for sp in (p.speeches or [])
+        (f"{stems[p.source]}#{sp.n}", sp.paragraphs) for p in pages for sp in (p.speeches or [])
     ]
     clusters, stats = find_duplicates(speeches, settings)
     dup_paras: dict[str, list[int]] = {}
@@ -122,12 +124,12 @@ def write_output(
                 dup_paras.setdefault(m.doc, []).append(m.para)
     for paras in dup_paras.values():
         paras.sort()
-    records = corpus_records(pages, dup_paras)
+    records = corpus_records(pages, stems, dup_paras)
     digests = sorted({p.rules_digest for p in pages if p.rules_digest})
     manifest = {
         "tool": "cleaner",
         "version": __version__,
-        "rules_digest": digests[0] if len(digests) == 1 else digests,
+        "rules_digest": "+".join(digests),
         "settings": {
             "decode": {"charset_normalizer": charset_normalizer.__version__},
             "dedup": settings.describe(),

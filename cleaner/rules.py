@@ -202,6 +202,8 @@ def _build_rule(name: str, index: int, entry: dict) -> Rule:
     within = entry.get("within")
     if place != "anywhere" and not (isinstance(within, int) and within > 0):
         raise RuleError(f"{where}: where = {place!r} needs 'within' (a positive number of lines)")
+    if place == "anywhere" and within is not None:
+        raise RuleError(f"{where}: 'within' only goes with where = 'head' or 'tail'")
     max_chars = entry.get("max_chars")
     if max_chars is not None and not (isinstance(max_chars, int) and max_chars > 0):
         raise RuleError(f"{where}: 'max_chars' must be a positive integer")
@@ -210,6 +212,8 @@ def _build_rule(name: str, index: int, entry: dict) -> Rule:
 
     if requires is not None and requires not in CHECKS:
         raise RuleError(f"{where}: 'requires' must be one of {', '.join(sorted(CHECKS))}")
+    if requires is not None and action != "drop_line":
+        raise RuleError(f"{where}: 'requires' only goes with action 'drop_line'")
     replacement = entry.get("replacement", "")
     if action == "replace" and "replacement" not in entry:
         raise RuleError(f"{where}: action 'replace' needs 'replacement'")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from .model import Page, Speech
+from .model import Edit, Page, Speech
 
 _NUM = "一二三四五六七八九十百零〇两0-9"
 _MARKER_PREFIX = re.compile(f"^第[{_NUM}]+篇\\s*[:：、.．]?\\s*(.*)$")
@@ -135,11 +135,15 @@ def split_speeches(page: Page) -> Page:
         if title is not None and body:
             body = body[1:]  # the start line carries the title
             if body and piece_marker(texts[begin]) == "" and _same(texts[body[0]], title):
-                body = body[1:]
+                body = body[1:]  # a bare marker's title line
             while body and _same(texts[body[0]], title):
+                page.record(Edit("split", "split.repeated-title", lines[body[0]][0],
+                                 "drop_line", texts[body[0]]))
                 body = body[1:]  # a title repeated under itself
         paragraphs = [texts[i] for i in body]
         if not paragraphs:
+            for i in range(begin, end):
+                page.record(Edit("split", "split.empty-speech", lines[i][0], "drop_line", texts[i]))
             continue
         speeches.append(Speech(len(speeches) + 1, title, paragraphs, lines[begin][0]))
     page.speeches = speeches

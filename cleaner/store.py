@@ -38,23 +38,42 @@ def list_inputs(raw: Path) -> list[tuple[Path, str]]:
     return sorted(found, key=lambda item: item[1])
 
 
-def speech_id(source: str, n: int) -> str:
-    """``<source without extension>#<n>``: the contract's stable speech id.
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
-    >>> speech_id("a/b.txt", 2)
-    'a/b#2'
+
+def source_stem(source: str) -> str:
+    """The raw path without its extension.
+
+    >>> source_stem("a/b.txt"), source_stem("a.b/c")
+    ('a/b', 'a.b/c')
     """
-    stem = source.rsplit(".", 1)[0] if "." in source.rsplit("/", 1)[-1] else source
-    return f"{stem}#{n}"
+    name = source.rsplit("/", 1)[-1]
+    return source.rsplit(".", 1)[0] if "." in name.lstrip(".") else source
 
 
-def doc_path(source: str, n: int) -> str:
+def unique_stems(sources: Iterable[str]) -> dict[str, str]:
+    """Map each source to its id stem; sources whose stems collide keep their extension.
+
+    >>> unique_stems(["x.txt", "x.md", "y.txt"])
+    {'x.txt': 'x.txt', 'x.md': 'x.md', 'y.txt': 'y'}
+    """
+    sources = list(sources)
+    counts: dict[str, int] = {}
+    for source in sources:
+        counts[source_stem(source)] = counts.get(source_stem(source), 0) + 1
+    return {s: source_stem(s) if counts[source_stem(s)] == 1 else s for s in sources}
+
+
+def doc_path(stem: str, n: int) -> str:
     """Where a speech's readable copy goes under ``docs/``.
 
-    >>> doc_path("a/b.txt", 2)
+    >>> doc_path("a/b", 2)
     'docs/a/b.2.txt'
     """
-    return "docs/" + speech_id(source, n).replace("#", ".") + ".txt"
+    return f"docs/{stem}.{n}.txt"
 
 
 def check_layout(raw: Path, out: Path) -> None:
@@ -72,13 +91,20 @@ def atomic_dir(out: Path) -> Iterator[Path]:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; OUT is not
     try:
         yield tmp
         old = None
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
             os.replace(out, old / out.name)
-        os.replace(tmp, out)
+        try:
+            os.replace(tmp, out)
+        except BaseException:
+            if old is not None:  # put the previous complete output back
+                os.replace(old / out.name, out)
+                shutil.rmtree(old, ignore_errors=True)
+            raise
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:
@@ -96,6 +122,7 @@ def write_text_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; the result is not
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
         os.replace(tmp, path)

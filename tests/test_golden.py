@@ -56,5 +56,5 @@ def test_every_removal_names_a_rule_and_a_source_line(seed_pages, name):
     page = seed_pages[name]
     raw_lines = (ROOT / "raw" / name).read_text(encoding="utf-8-sig").split("\n")
     for edit in page.edits:
-        assert edit.rule and edit.stage in {"strip", "normalize"}
+        assert edit.rule and edit.stage in {"strip", "normalize", "split"}
         assert edit.text and edit.text in raw_lines[edit.line - 1]
