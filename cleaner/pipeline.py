@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import charset_normalizer
@@ -25,19 +24,6 @@ from .rules import RuleSet
 from .split import split_speeches
 from .store import atomic_dir, doc_path, dump_jsonl, unique_stems
 from .strip import strip_boilerplate
-
-
-@dataclass
-class Failure:
-    source: str
-    reason: str
-
-
-@dataclass
-class RunResult:
-    pages: list[Page] = field(default_factory=list)
-    failures: list[Failure] = field(default_factory=list)
-    stats: dict = field(default_factory=dict)
 
 
 def decode_file(path: Path, source: str, encoding: str | None = None) -> Page:
