@@ -109,6 +109,17 @@ def _check_encoding(encoding: str | None) -> None:
             raise _fail(f"--encoding {encoding}: unknown codec (try utf-8, gb18030, big5hkscs, utf-16)")
 
 
+def _finish(pages: list[Page], out: Path, settings: DedupSettings, quiet: bool) -> None:
+    """Write the output folder, name failed inputs, print the summary, exit."""
+    stats = write_output(pages, out, settings, lambda it: _progress(it, quiet, "writing"))
+    code = _report_failures(pages)
+    if not quiet:
+        speeches = sum(len(p.speeches or []) for p in pages)
+        typer.echo(f"{len(pages)} files, {speeches} speeches, {stats['clusters']} duplicate "
+                   f"clusters → {out}")
+    raise typer.Exit(code)
+
+
 def _settings(min_chars: int, shingle: int, num_perm: int, threshold: float) -> DedupSettings:
     return DedupSettings(min_chars=min_chars, shingle=shingle, num_perm=num_perm,
                          threshold=threshold)
@@ -136,14 +147,7 @@ def run(
         raise _fail(str(exc))
     pages = [clean_page(decode_file(path, source, encoding), ruleset)
              for path, source in _progress(inputs, quiet, "cleaning")]
-    stats = write_output(pages, out, _settings(min_chars, shingle, num_perm, threshold),
-                         lambda it: _progress(it, quiet, "writing"))
-    code = _report_failures(pages)
-    if not quiet:
-        speeches = sum(len(p.speeches or []) for p in pages)
-        typer.echo(f"{len(pages)} files, {speeches} speeches, {stats['clusters']} duplicate "
-                   f"clusters → {out}")
-    raise typer.Exit(code)
+    _finish(pages, out, _settings(min_chars, shingle, num_perm, threshold), quiet)
 
 
 @app.command()
@@ -198,12 +202,7 @@ def dedup(
     missing = [p.source for p in pages if p.error is None and p.speeches is None]
     if missing:
         raise _fail(f"{missing[0]}: page has not been split; run 'cleaner split' first")
-    stats = write_output(pages, out, _settings(min_chars, shingle, num_perm, threshold),
-                         lambda it: _progress(it, quiet, "writing"))
-    code = _report_failures(pages)
-    if not quiet:
-        typer.echo(f"{len(pages)} files, {stats['clusters']} duplicate clusters → {out}")
-    raise typer.Exit(code)
+    _finish(pages, out, _settings(min_chars, shingle, num_perm, threshold), quiet)
 
 
 @rules_app.command("check")

@@ -199,8 +199,9 @@ def _detect(data: bytes) -> Decoded:
     # GB18030 wins whenever it decodes cleanly into everyday characters.
     gb = _strict(data, "gb18030")
     if gb is not None and _SUPERSETS.get(detected, ("",))[0] != "gb18030":
-        if simplified_share(gb) >= 0.8:
-            return Decoded(gb, "gb18030", "plausibility", round(simplified_share(gb), 3))
+        share = simplified_share(gb)
+        if share >= 0.8:
+            return Decoded(gb, "gb18030", "plausibility", round(share, 3))
     candidates = _SUPERSETS.get(detected, (detected,))
     for name in (*candidates, "gb18030", "big5hkscs"):
         text = _strict(data, name)

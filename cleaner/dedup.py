@@ -96,7 +96,7 @@ def jaccard(a: frozenset, b: frozenset) -> float:
 
 def _signature(items: frozenset[str], settings: DedupSettings) -> MinHash:
     mh = MinHash(num_perm=settings.num_perm, seed=settings.seed)
-    mh.update_batch([s.encode("utf-8") for s in sorted(items)])
+    mh.update_batch([s.encode("utf-8") for s in items])  # min() ignores order
     return mh
 
 

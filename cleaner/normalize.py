@@ -39,6 +39,9 @@ def unescape_quotes(text: str) -> tuple[str, int]:
     return re.subn(r"\\+([\"'])", r"\1", text)
 
 
+_LINE_MARKER = re.compile(f"^[{_WS}]*(?:(?:>|&gt;|＞)[{_WS}]*)+")
+
+
 def strip_line_markers(text: str) -> tuple[str, int]:
     """Remove stray quoting markers (``>``) at the start of a line.
 
@@ -47,7 +50,7 @@ def strip_line_markers(text: str) -> tuple[str, int]:
     >>> strip_line_markers("a > b")
     ('a > b', 0)
     """
-    return re.subn(f"^[{_WS}]*(?:(?:>|&gt;|＞)[{_WS}]*)+", "", text)
+    return _LINE_MARKER.subn("", text)
 
 
 def strip_indentation(text: str) -> tuple[str, int]:
@@ -243,7 +246,7 @@ def normalize_page(page: Page) -> Page:
     """
     lines = []
     for lineno, text in page.lines:
-        marker = re.match(f"^[{_WS}]*(?:(?:>|&gt;|＞)[{_WS}]*)+", text)
+        marker = _LINE_MARKER.match(text)
         if marker and text[marker.end():].strip():
             page.edits.append(Edit("normalize", "normalize.line-marker", lineno,
                                    "delete_span", marker.group()))

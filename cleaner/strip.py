@@ -76,22 +76,21 @@ def strip_boilerplate(page: Page, ruleset: RuleSet) -> Page:
             kept.append((lineno, text))
             continue
         dropped = False
+        folded = fold(text)  # folded once per line, again only after a span rule cuts
         for rule in ruleset.rules:
-            if not _in_scope(rule, rank_top[i], rank_bottom[i]):
+            if not (_in_scope(rule, rank_top[i], rank_bottom[i])
+                    and rule.applies_to_length(text) and rule.pattern.search(folded)):
                 continue
             if rule.action == "drop_line":
-                if (rule.applies_to_length(text) and rule.pattern.search(fold(text))
-                        and (rule.requires is None or CHECKS[rule.requires](texts, i))):
+                if rule.requires is None or CHECKS[rule.requires](texts, i):
                     page.record(Edit("strip", rule.id, lineno, "drop_line", text))
                     dropped = True
                     break
                 continue
-            if not rule.applies_to_length(text):
-                continue
-            new_text, cut = rule.rewrite(text)
+            text, cut = rule.rewrite(text)
             for piece in cut:
                 page.record(Edit("strip", rule.id, lineno, rule.action, piece))
-            text = new_text
+            folded = fold(text)
         if not dropped and text.strip():
             kept.append((lineno, text))
     page.lines = kept
