@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 RAW    ?= raw
 OUT    ?= clean
 
-.PHONY: run test check-clean clean-venv
+.PHONY: run test check-clean bench clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: $(VENV)/.installed-test
 check-clean: $(VENV)/.installed
 	rm -rf .check-clean && $(BIN)/cleaner run $(RAW) .check-clean/$(OUT) --quiet
 	diff -r $(OUT) .check-clean/$(OUT) && rm -rf .check-clean
+
+# Speed against a baseline timed in the same run; see benchmarks/README.md.
+bench: $(VENV)/.installed
+	$(BIN)/python -m benchmarks
 
 clean-venv:
 	rm -rf $(VENV)

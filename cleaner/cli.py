@@ -20,7 +20,8 @@ from .dedup import DedupSettings
 from .errors import CleanerError, RuleError, UsageError
 from .model import Page
 from .pipeline import clean_page, decode_file, normalize, split, strip_page, write_output
-from .rules import check_rules, load_rules
+from .encmap import EncodingMap, load_encoding_map
+from .rules import check_rules, default_rules_dir, load_rules
 from .store import check_layout, dump_jsonl, list_inputs, write_text_atomic
 
 app = typer.Typer(
@@ -36,7 +37,8 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but er
 RulesDir = Annotated[Optional[Path], typer.Option(
     "--rules", help="Folder of rule files (*.toml). Default: the rules shipped with cleaner.")]
 Encoding = Annotated[Optional[str], typer.Option(
-    "--encoding", help="Decode every file with this codec instead of detecting it.")]
+    "--encoding", help="Decode every file with this codec instead of detecting it "
+    "(beats the per-path map, encodings.toml in the rules folder).")]
 StreamIn = Annotated[str, typer.Argument(help="JSON Lines of pages from the previous stage, or - for standard input.")]
 StreamOut = Annotated[str, typer.Argument(help="Where to write JSON Lines, or - for standard output.")]
 MinChars = Annotated[int, typer.Option(min=1, help="Paragraphs shorter than this (in key characters) are not signed.")]
@@ -101,6 +103,20 @@ def _load(rules: Path | None):
         raise _fail(str(exc))
 
 
+def _load_map(rules: Path | None) -> EncodingMap:
+    try:
+        return load_encoding_map(rules or default_rules_dir())
+    except RuleError as exc:
+        raise _fail(str(exc))
+
+
+def _decode_one(path: Path, source: str, encoding: str | None, emap: EncodingMap) -> Page:
+    if encoding:
+        return decode_file(path, source, encoding, "override")
+    mapped = emap.lookup(source)
+    return decode_file(path, source, mapped, "map") if mapped else decode_file(path, source)
+
+
 def _check_encoding(encoding: str | None) -> None:
     if encoding is not None:
         try:
@@ -139,13 +155,13 @@ def run(
 ) -> None:
     """Run every stage on RAW and write the corpus and reports to OUT."""
     _check_encoding(encoding)
-    ruleset = _load(rules)
+    ruleset, emap = _load(rules), _load_map(rules)
     try:
         check_layout(raw, out)
         inputs = list_inputs(raw)
     except UsageError as exc:
         raise _fail(str(exc))
-    pages = [clean_page(decode_file(path, source, encoding), ruleset)
+    pages = [clean_page(_decode_one(path, source, encoding, emap), ruleset)
              for path, source in _progress(inputs, quiet, "cleaning")]
     _finish(pages, out, _settings(min_chars, shingle, num_perm, threshold), quiet)
 
@@ -155,15 +171,18 @@ def decode(
     raw: Annotated[Path, typer.Argument(help="Folder (or single file) of raw scraped files.")],
     out: StreamOut = "-",
     encoding: Encoding = None,
+    rules: RulesDir = None,
     quiet: Quiet = False,
 ) -> None:
     """Decode raw files into JSON Lines pages (one object per file)."""
     _check_encoding(encoding)
+    emap = _load_map(rules)
     try:
         inputs = list_inputs(raw)
     except UsageError as exc:
         raise _fail(str(exc))
-    pages = [decode_file(path, source, encoding) for path, source in _progress(inputs, quiet, "decoding")]
+    pages = [_decode_one(path, source, encoding, emap)
+             for path, source in _progress(inputs, quiet, "decoding")]
     _write_pages(pages, out)
     raise typer.Exit(_report_failures(pages))
 
@@ -209,13 +228,19 @@ def dedup(
 def rules_check(rules: RulesDir = None, quiet: Quiet = False) -> None:
     """Validate every rule file and run the examples each rule carries."""
     ruleset, problems = check_rules(rules)
+    try:
+        emap = load_encoding_map(rules or default_rules_dir())
+    except RuleError as exc:
+        problems.append(str(exc))
+        emap = EncodingMap()
     for problem in problems:
         typer.echo(f"cleaner: {problem}", err=True)
     if problems:
         raise typer.Exit(2)
     if not quiet:
         examples = sum(len(r.match) + len(r.no_match) + len(r.fixes) for r in ruleset.rules)
-        typer.echo(f"{len(ruleset)} rules in {len(ruleset.files)} files, {examples} examples: all pass")
+        typer.echo(f"{len(ruleset)} rules in {len(ruleset.files)} files, {examples} examples: all pass"
+                   f"; {len(emap.entries)} per-path encodings")
 
 
 def _version(value: bool) -> None:

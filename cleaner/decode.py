@@ -1,23 +1,37 @@
 """Bytes to text: decide the encoding, record how it was decided, lose nothing.
 
-Order of decisions (the first that holds wins):
+Order of decisions (the first that holds wins), each recorded per file with
+how it was decided and a confidence:
 
-1. a byte-order mark (UTF-32, UTF-8, UTF-16);
-2. strict UTF-8, the common case, which must not pay for detection;
-3. UTF-16 without a mark, recognised by NUL bytes on one side of each pair;
-4. charset-normalizer, with the legacy Chinese encodings widened to the
-   superset that decodes the same bytes without loss (GB2312/GBK → GB18030,
-   Big5 → Big5-HKSCS or CP950).
+1. a user's override (``--encoding``, or the per-path map in the rules folder);
+2. a byte-order mark (UTF-32, UTF-8, UTF-16);
+3. content that is not text at all (PDF, images, archives, Office files,
+   NUL-heavy bytes) is refused with the reason;
+4. UTF-16/32 without a mark, recognised by NUL bytes (text in UTF-8 or a
+   legacy codec never has them, so this comes before strict UTF-8);
+5. strict UTF-8, the common case, which must not pay for detection;
+6. GB18030 when it decodes cleanly into everyday characters (the common
+   legacy case, also without the detector's cost);
+7. charset-normalizer's guess against the Chinese codecs and UTF-8, legacy
+   names widened to the superset that decodes the same bytes without loss
+   (GB2312/GBK/CP936 → GB18030, Big5 → Big5-HKSCS or CP950). A decode that
+   needs replacement characters is taken only when no candidate is clean,
+   and the replaced bytes are counted.
+
+The text is then checked for mojibake (:mod:`cleaner.mojibake`).
 """
 from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from charset_normalizer import from_bytes
 
 from .errors import InputError
+from .mojibake import _table_chars, repair
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -60,7 +74,8 @@ class Decoded:
     encoding: str
     decided_by: str
     confidence: float
-    replaced: int = 0
+    replaced: int = 0  # bytes that no candidate could decode, now U+FFFD
+    repaired: str = ""  # the mojibake repair applied, e.g. "utf-8-as-gbk"
 
 
 def sniff_binary(data: bytes) -> str | None:
@@ -90,23 +105,27 @@ def _textlike(text: str) -> float:
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
-    r"""Guess UTF-16 without a byte-order mark from where its NUL bytes sit.
+    r"""Guess UTF-32 or UTF-16 without a byte-order mark from where its NUL bytes sit.
 
     Chinese UTF-16 has NULs mostly beside ASCII characters (newlines, digits),
-    so there may be few of them; both byte orders are tried and the one that
-    reads as text wins.
+    so there may be few of them; every byte order is tried and the one that
+    reads as text wins. UTF-32 is tried first: its text always has NULs.
 
     >>> _utf16_without_bom("abc讲话\n".encode("utf-16-le"))
     'utf-16-le'
     >>> _utf16_without_bom("一二三讲话\n第1页".encode("utf-16-be"))
     'utf-16-be'
+    >>> _utf16_without_bom("讲话稿\n".encode("utf-32-le"))
+    'utf-32-le'
     >>> _utf16_without_bom(b"plain ascii") is None
     True
     """
     if len(data) < 2 or len(data) % 2 or b"\x00" not in data:
         return None
+    names = ("utf-32-le", "utf-32-be", "utf-16-le", "utf-16-be") if len(data) % 4 == 0 else (
+        "utf-16-le", "utf-16-be")
     best, best_score = None, 0.95
-    for name in ("utf-16-le", "utf-16-be"):
+    for name in names:
         text = _strict(data, name)
         if text is not None and "\x00" not in text:
             score = _textlike(text)
@@ -122,11 +141,52 @@ def _strict(data: bytes, encoding: str) -> str | None:
         return None
 
 
-def decode_bytes(data: bytes, encoding: str | None = None) -> Decoded:
-    """Decode raw bytes following the order in the module docstring.
+class _Counter(threading.local):
+    replaced = 0
 
-    ``encoding`` forces a codec (the user knows better); bytes it cannot decode
-    are replaced and counted, never dropped silently.
+
+_COUNTER = _Counter()
+
+
+def _count_and_replace(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    _COUNTER.replaced += exc.end - exc.start
+    return "\ufffd", exc.end
+
+
+codecs.register_error("cleaner.replace", _count_and_replace)
+
+
+def decode_counting(data: bytes, encoding: str) -> tuple[str, int]:
+    r"""Decode with U+FFFD for bytes that do not decode; return the text and how many bytes.
+
+    >>> decode_counting(b"ok \xff\xfe", "utf-8")
+    ('ok ��', 2)
+    """
+    _COUNTER.replaced = 0
+    text = data.decode(encoding, "cleaner.replace")
+    return text, _COUNTER.replaced
+
+
+def widest(encoding: str) -> str:
+    """The codec that decodes ``encoding``'s bytes without loss.
+
+    >>> widest("GBK"), widest("big5"), widest("utf8")
+    ('gb18030', 'big5hkscs', 'utf-8')
+    """
+    name = codecs.lookup(encoding).name
+    return _SUPERSETS.get(name, (name,))[0]
+
+
+def decode_bytes(data: bytes, encoding: str | None = None, how: str = "override") -> Decoded:
+    """Decode raw bytes following the order in the module docstring, then repair mojibake.
+
+    ``encoding`` forces a codec (the user knows better), widened to the
+    superset that decodes the same bytes without loss; bytes it cannot decode
+    are replaced and counted, never dropped silently. ``how`` records where
+    the override came from (``override`` for ``--encoding``, ``map`` for the
+    per-path map).
 
     >>> decode_bytes("同志们：".encode("gb18030")).encoding
     'gb18030'
@@ -134,23 +194,34 @@ def decode_bytes(data: bytes, encoding: str | None = None) -> Decoded:
     '讲话'
     >>> decode_bytes("讲话".encode()).decided_by
     'strict-utf-8'
+    >>> moji = "全县教育工作会议上的讲话".encode().decode("gb18030")  # double-encoded
+    >>> d = decode_bytes(moji.encode())
+    >>> d.text, d.encoding, d.repaired
+    ('全县教育工作会议上的讲话', 'utf-8', 'utf-8-as-gbk')
     """
+    decoded = _decode(data, encoding, how)
+    fix = repair(decoded.text)
+    if fix is None:
+        return decoded
+    return replace(decoded, text=fix.text, repaired=fix.how)
+
+
+def _decode(data: bytes, encoding: str | None, how: str) -> Decoded:
     if encoding:
-        try:
-            text = data.decode(encoding)
-            return Decoded(text, encoding, "override", 1.0)
-        except UnicodeDecodeError:
-            text = data.decode(encoding, errors="replace")
-            return Decoded(text, encoding, "override", 0.0, text.count("\ufffd"))
+        name = widest(encoding)
+        if name.startswith("utf-8") and data.startswith(codecs.BOM_UTF8):
+            name, data = "utf-8-sig", data[len(codecs.BOM_UTF8):]
+        text, replaced = decode_counting(data, name)
+        return Decoded(text, name, how, 0.0 if replaced else 1.0, replaced)
     for bom, name in _BOMS:
         if data.startswith(bom):
-            text = data[len(bom):].decode(name.replace("-sig", ""), errors="replace")
-            return Decoded(text, name, "bom", 1.0, text.count("\ufffd"))
+            text, replaced = decode_counting(data[len(bom):], name.replace("-sig", ""))
+            return Decoded(text, name, "bom", 0.0 if replaced else 1.0, replaced)
     kind = sniff_binary(data)
     if kind:
         raise InputError(f"not text: {kind}")
     if b"\x00" in data:
-        # Valid UTF-8 never needs NULs in text; they mean UTF-16/32 or binary.
+        # Text in UTF-8 or a legacy codec has no NULs; they mean UTF-16/32 or binary.
         name = _utf16_without_bom(data)
         if name:
             return Decoded(data.decode(name), name, "nul-pattern", 0.9)
@@ -162,63 +233,97 @@ def decode_bytes(data: bytes, encoding: str | None = None) -> Decoded:
     return _detect(data)
 
 
-def _is_everyday_simplified(ch: str) -> bool:
-    try:
-        gb = ch.encode("gb2312")
-    except UnicodeEncodeError:
-        return False
-    return len(gb) == 2 and 0xB0 <= gb[0] <= 0xD7  # GB2312 level 1
+def chinese_share(text: str, encoding: str) -> float:
+    """Share of Han characters that are everyday ones in the script ``encoding`` implies.
 
+    Real simplified text read as GB18030 scores above 0.9; other bytes forced
+    through GB18030 (Big5 text, for one) land on rare characters and score
+    low, and the same holds the other way round.
 
-def simplified_share(text: str) -> float:
-    """Share of Han characters that are among GB2312's 3,755 everyday characters.
-
-    Real simplified Chinese scores above 0.9; other bytes forced through
-    GB18030 (Big5 text, for one) land on rare characters and score low.
-
-    >>> simplified_share("同志们，今天我们召开教育工作会议。") > 0.9
+    >>> chinese_share("同志们，今天我们召开教育工作会议。", "gb18030") > 0.9
     True
     >>> big5 = "今天我們召開全市教育工作會議，總結過去一年的工作。".encode("big5")
-    >>> simplified_share(big5.decode("gb18030", "replace")) < 0.8
+    >>> chinese_share(big5.decode("gb18030", "replace"), "gb18030") < 0.8
+    True
+    >>> chinese_share(big5.decode("big5hkscs"), "big5hkscs") > 0.9
     True
     """
-    han = [ch for ch in text if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"]
+    han = _HAN.findall(text[:SHARE_SAMPLE])
     if not han:
         return 0.0
-    return sum(map(_is_everyday_simplified, han)) / len(han)
+    return sum(map(_everyday(encoding).__contains__, han)) / len(han)
+
+
+def _everyday(encoding: str) -> frozenset[str]:
+    return _everyday_big5() if encoding in ("big5hkscs", "cp950") else _everyday_gb()
+
+
+@lru_cache(maxsize=1)
+def _everyday_gb() -> frozenset[str]:
+    return frozenset(_table_chars("gb2312", range(0xB0, 0xD8), range(0xA1, 0xFF)))
+
+
+@lru_cache(maxsize=1)
+def _everyday_big5() -> frozenset[str]:
+    return frozenset(_table_chars("big5", range(0xA4, 0xC6), [*range(0x40, 0x7F), *range(0xA1, 0xFF)]))
+
+
+# Enough characters to tell the scripts apart, few enough to stay cheap.
+SHARE_SAMPLE = 1000
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+
+# A legacy decode is accepted without asking charset-normalizer when this
+# share of its Han characters is everyday characters of its script.
+CONFIDENT_SHARE = 0.8
+# Candidates always tried for bytes that are not UTF-8 (after the detector's).
+_LEGACY = ("gb18030", "big5hkscs", "cp950")
 
 
 def _detect(data: bytes) -> Decoded:
+    """Decide among legacy codecs: plausible clean decodes first, then the detector.
+
+    Most non-UTF-8 Chinese files are GB18030: when it decodes the bytes
+    cleanly into everyday characters it is taken at once, without the
+    detector's cost. Otherwise every candidate (the detector's guess, the
+    Chinese codecs, and UTF-8 for files with a few bad bytes) is decoded
+    with replacement counted; clean decodes beat replaced ones, and among
+    equals the most plausible Chinese wins.
+    """
+    gb = _strict(data, "gb18030")
+    if gb is not None:
+        share = chinese_share(gb, "gb18030")
+        # Big5 text rarely reads as everyday GB characters; check below near-certainty.
+        big5 = _strict(data, "big5hkscs") if CONFIDENT_SHARE <= share < 0.95 else None
+        if share >= CONFIDENT_SHARE and (big5 is None or chinese_share(big5, "big5hkscs") <= share):
+            return Decoded(gb, "gb18030", "plausibility", round(share, 3))
     best = from_bytes(data).best()
     try:
-        detected = codecs.lookup(best.encoding).name if best else "gb18030"
+        detected = widest(best.encoding) if best else ""
     except LookupError:
-        detected = "gb18030"
+        detected = ""
     confidence = round(1.0 - best.chaos, 3) if best else 0.0
-    # Short simplified texts are often taken for Big5 or a Western codec:
-    # GB18030 wins whenever it decodes cleanly into everyday characters.
-    gb = _strict(data, "gb18030")
-    if gb is not None and _SUPERSETS.get(detected, ("",))[0] != "gb18030":
-        share = simplified_share(gb)
-        if share >= 0.8:
-            return Decoded(gb, "gb18030", "plausibility", round(share, 3))
-    candidates = _SUPERSETS.get(detected, (detected,))
-    for name in (*candidates, "gb18030", "big5hkscs"):
-        text = _strict(data, name)
-        if text is not None:
-            return Decoded(text, name, "charset-normalizer", confidence)
-    name = candidates[0]
-    text = data.decode(name, errors="replace")
-    return Decoded(text, name, "charset-normalizer", 0.0, text.count("\ufffd"))
+    names = dict.fromkeys(n for n in (detected, *_LEGACY, "utf-8") if n)
+    cands = [_Candidate(name, *decode_counting(data, name)) for name in names]
+    for c in cands:
+        c.share = chinese_share(c.text, c.name)
+    chinese = [c for c in cands if c.share >= CONFIDENT_SHARE]
+    pick = (
+        max((c for c in chinese if not c.replaced), key=lambda c: c.share, default=None)
+        # a few bad bytes in Chinese beat a clean decode into something else
+        or min((c for c in chinese if c.replaced * 100 < len(data)),
+               key=lambda c: (c.replaced, -c.share), default=None)
+        or next((c for c in cands if c.name == detected and not c.replaced), None)
+        or max((c for c in cands if not c.replaced), key=lambda c: c.share, default=None)
+        or min(cands, key=lambda c: (c.replaced, -c.share))
+    )
+    if pick.name == detected:
+        return Decoded(pick.text, pick.name, "charset-normalizer", confidence, pick.replaced)
+    return Decoded(pick.text, pick.name, "plausibility", round(pick.share, 3), pick.replaced)
 
 
-_LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
-
-
-def unify_line_endings(text: str) -> str:
-    r"""Turn CRLF, CR and Unicode line separators into ``\n``.
-
-    >>> unify_line_endings("a\r\nb\rc")
-    'a\nb\nc'
-    """
-    return _LINE_BREAKS.sub("\n", text)
+@dataclass
+class _Candidate:
+    name: str
+    text: str
+    replaced: int
+    share: float = 0.0

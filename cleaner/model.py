@@ -47,7 +47,9 @@ class Page:
     encoding: str = ""
     decided_by: str = ""
     confidence: float = 0.0
-    replaced: int = 0
+    replaced: int = 0  # bytes no candidate codec could decode (now U+FFFD)
+    repaired: str = ""  # the mojibake repair applied, if any
+    damaged: int = 0  # places damaged before us: runs of U+FFFD or 锟斤拷
     chars_in: int = 0
     lines: list[tuple[int, str]] = field(default_factory=list)
     edits: list[Edit] = field(default_factory=list)
@@ -83,6 +85,8 @@ class Page:
             decided_by=d.get("decided_by", ""),
             confidence=d.get("confidence", 0.0),
             replaced=d.get("replaced", 0),
+            repaired=d.get("repaired", ""),
+            damaged=d.get("damaged", 0),
             chars_in=d.get("chars_in", 0),
             lines=[(int(n), t) for n, t in d.get("lines", [])],
             edits=[Edit(**e) for e in d.get("edits", [])],

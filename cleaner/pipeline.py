@@ -14,35 +14,46 @@ from pathlib import Path
 import charset_normalizer
 
 from . import __version__
-from .decode import decode_bytes, unify_line_endings
+from .decode import decode_bytes
 from .dedup import DedupSettings, find_duplicates
 from .errors import InputError
+from .mojibake import damage
 from .model import Page
 from .normalize import normalize_page
-from .report import render_csv, render_report
+from .report import encoding_summary, render_csv, render_report
 from .rules import RuleSet
 from .split import split_speeches
 from .store import atomic_dir, doc_path, dump_jsonl, unique_stems
+from .tidy import tidy
 from .strip import strip_boilerplate
 
 
-def decode_file(path: Path, source: str, encoding: str | None = None) -> Page:
-    """Read one raw file into a page of numbered lines; errors go in ``page.error``."""
+def decode_file(path: Path, source: str, encoding: str | None = None,
+                how: str = "override") -> Page:
+    """Read one raw file into a page of numbered lines; errors go in ``page.error``.
+
+    ``encoding`` overrides detection (``how`` says whether the user gave it
+    for the run or the per-path map did).
+    """
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         return Page(source=source, sha256="", size=0, error=f"cannot read: {exc.strerror or exc}")
     page = Page(source=source, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
     try:
-        decoded = decode_bytes(data, encoding)
+        decoded = decode_bytes(data, encoding, how)
     except InputError as exc:
         page.error = str(exc)
         return page
-    text = unify_line_endings(decoded.text).lstrip("\ufeff")
+    text, counts = tidy(decoded.text)
     page.encoding = decoded.encoding
     page.decided_by = decoded.decided_by
     page.confidence = decoded.confidence
     page.replaced = decoded.replaced
+    page.repaired = decoded.repaired
+    page.damaged = damage(text)
+    for name, n in counts.items():
+        page.count(name, n)
     page.chars_in = len(text)
     page.lines = [(i, line) for i, line in enumerate(text.split("\n"), 1)]
     page.stages.append("decode")
@@ -116,13 +127,15 @@ def write_output(
         "tool": "cleaner",
         "version": __version__,
         "rules_digest": "+".join(digests),
+        "encodings": encoding_summary(pages),
         "settings": {
             "decode": {"charset_normalizer": charset_normalizer.__version__},
             "dedup": settings.describe(),
         },
         "inputs": [
             {"source": p.source, "sha256": p.sha256, "size": p.size,
-             "encoding": p.encoding or None, "error": p.error}
+             "encoding": p.encoding or None, "decided_by": p.decided_by or None,
+             "repaired": p.repaired or None, "error": p.error}
             for p in pages
         ],
         "outputs": ["corpus.jsonl", "docs/", "duplicates.jsonl", "duplicates.csv",

@@ -20,6 +20,38 @@ def render_csv(clusters: list[Cluster]) -> str:
     return buf.getvalue()
 
 
+def encoding_summary(pages: list[Page]) -> dict:
+    """The encodings table shared by ``report.md`` and ``manifest.json``."""
+    ok = [p for p in pages if p.error is None]
+    return {
+        "files": dict(sorted(Counter(p.encoding for p in ok).items())),
+        "decided_by": dict(sorted(Counter(p.decided_by for p in ok).items())),
+        "repaired": {p.source: p.repaired for p in ok if p.repaired},
+        "replaced_bytes": {p.source: p.replaced for p in ok if p.replaced},
+        "damaged": {p.source: p.damaged for p in ok if p.damaged},
+        "skipped": {p.source: p.error for p in pages if p.error is not None},
+    }
+
+
+def _encoding_section(pages: list[Page], summary: dict) -> list[str]:
+    ok = [p for p in pages if p.error is None]
+    enc = Counter((p.encoding, p.decided_by) for p in ok)
+    out = ["## Encodings", "", "| encoding | decided by | files |", "|---|---|---|"]
+    out += [f"| {e} | {how} | {n} |" for (e, how), n in sorted(enc.items())]
+    out += ["", "| | files | detail |", "|---|---|---|"]
+    rows = [
+        ("mojibake repaired", summary["repaired"], "{}"),
+        ("bytes replaced (U+FFFD)", summary["replaced_bytes"], "{} bytes"),
+        ("damaged before decoding (U+FFFD, 锟斤拷)", summary["damaged"], "{} places"),
+        ("skipped", summary["skipped"], "{}"),
+    ]
+    for label, found, fmt in rows:
+        detail = "; ".join(f"{src}: {fmt.format(v)}" for src, v in found.items())
+        out.append(f"| {label} | {len(found)} | {_clip(detail, 200) if detail else ''} |")
+    out.append("")
+    return out
+
+
 def _clip(text: str, width: int = 60) -> str:
     text = text.replace("|", "\\|")
     return text if len(text) <= width else text[:width] + "…"
@@ -47,14 +79,7 @@ def render_report(pages: list[Page], records: list[dict], clusters: list[Cluster
         f"| rule set | `{str(manifest['rules_digest'])[:16]}` |",
         "",
     ]
-    enc = Counter((p.encoding, p.decided_by) for p in ok)
-    out += ["## Encodings", "", "| encoding | decided by | files |", "|---|---|---|"]
-    out += [f"| {e} | {how} | {n} |" for (e, how), n in sorted(enc.items())]
-    replaced = [p for p in ok if p.replaced]
-    if replaced:
-        out += ["", "Files with replaced bytes: " + ", ".join(
-            f"{p.source} ({p.replaced})" for p in replaced)]
-    out.append("")
+    out += _encoding_section(pages, manifest["encodings"])
     if failed:
         out += ["## Failed inputs", "", "| file | reason |", "|---|---|"]
         out += [f"| {p.source} | {p.error} |" for p in failed]
@@ -69,7 +94,9 @@ def render_report(pages: list[Page], records: list[dict], clusters: list[Cluster
         counts.update(p.counts)
     out += ["## Changes per rule", "",
             "Strip rules count removed lines or spans (each is listed in `removed.jsonl`);",
-            "normalize rules count characters or spans rewritten.", "",
+            "normalize rules count characters or spans rewritten; `decode.*` counts",
+            "characters tidied after decoding (entities, line endings, NFC, controls,",
+            "zero-width characters).", "",
             "| rule | count |", "|---|---|"]
     out += [f"| {rule} | {n} |" for rule, n in sorted(counts.items())]
     out.append("")

@@ -122,6 +122,10 @@ class RuleSet:
         return len(self.rules)
 
 
+# The per-path encoding map lives beside the rules (see cleaner.encmap).
+ENCODING_MAP_FILE = "encodings.toml"
+
+
 def default_rules_dir() -> Path:
     """The rule pack that ships with the tool.
 
@@ -142,7 +146,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
     directory = Path(directory) if directory else default_rules_dir()
     if not directory.is_dir():
         raise RuleError(f"{directory}: rules folder not found")
-    paths = sorted(p for p in directory.glob("*.toml") if p.name != "encodings.toml")
+    paths = sorted(p for p in directory.glob("*.toml") if p.name != ENCODING_MAP_FILE)
     if not paths:
         raise RuleError(f"{directory}: no rule files (*.toml)")
     digest = hashlib.sha256()
@@ -160,19 +164,24 @@ def load_rules(directory: Path | None = None) -> RuleSet:
     return RuleSet(tuple(rules), digest.hexdigest(), tuple(p.name for p in paths))
 
 
-def parse_rule_file(name: str, raw: bytes) -> list[Rule]:
-    """Parse one rule file's bytes into validated rules (examples not run)."""
+def toml_tables(name: str, raw: bytes, key: str) -> list:
+    """The ``[[key]]`` array of a TOML file that may hold nothing else."""
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise RuleError(f"{name}: not valid TOML: {exc}") from None
-    unknown = set(data) - {"rule"}
+    unknown = set(data) - {key}
     if unknown:
         raise RuleError(f"{name}: unknown top-level keys {sorted(unknown)}")
-    entries = data.get("rule", [])
+    entries = data.get(key, [])
     if not isinstance(entries, list):
-        raise RuleError(f"{name}: 'rule' must be an array of tables ([[rule]])")
-    return [_build_rule(name, i, entry) for i, entry in enumerate(entries, 1)]
+        raise RuleError(f"{name}: '{key}' must be an array of tables ([[{key}]])")
+    return entries
+
+
+def parse_rule_file(name: str, raw: bytes) -> list[Rule]:
+    """Parse one rule file's bytes into validated rules (examples not run)."""
+    return [_build_rule(name, i, entry) for i, entry in enumerate(toml_tables(name, raw, "rule"), 1)]
 
 
 def _build_rule(name: str, index: int, entry: dict) -> Rule:

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaner.decode import decode_bytes, unify_line_endings
+from cleaner.decode import decode_bytes
+from cleaner.tidy import unify_line_endings
 from cleaner.errors import InputError
 from conftest import RAW, SEED_NAMES
 
@@ -63,7 +64,7 @@ def test_binary_inputs_are_refused(data):
 
 
 def test_line_endings_are_unified():
-    assert unify_line_endings("一\r\n二\r三\n") == "一\n二\n三\n"
+    assert unify_line_endings("一\r\n二\r三\n") == ("一\n二\n三\n", 2)
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,0 +1,402 @@
+"""Chinese plausibility, and repair of text decoded with the wrong codec.
+
+Mojibake is text that decoded without error but from the wrong encoding's
+point of view: UTF-8 bytes read as GBK (``鏁欒偛灞€`` for 教育局), GBK bytes
+read as Latin-1 or CP1252 (``½ÌÓý¾Ö``), UTF-8 bytes read as CP1252
+(``æ•™è‚²``). Each repair re-encodes the text the way it was misread and
+decodes the bytes the way they were meant; it is accepted only when the
+result is clearly more plausible Chinese than the input.
+
+Plausibility is the share of non-ASCII characters that are everyday Chinese:
+the 3,755 level-1 characters of GB2312, the 5,401 common characters of Big5,
+and CJK and full-width punctuation. Real text scores above 0.9; mojibake
+lands on rare characters, Latin-1 letters and symbols and scores far lower.
+"""
+from __future__ import annotations
+
+import codecs
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+from charset_normalizer.constant import FREQUENCIES
+
+# A file whose sample scores at least this is left alone (the fast path).
+SUSPECT_BELOW = 0.7
+# A repair must reach this score and beat the input by GAIN to be accepted.
+ACCEPT_AT = 0.9
+GAIN = 0.2
+# How much of a text the plausibility check reads: enough to decide, bounded.
+SAMPLE_CHARS = 5_000
+
+_PUNCT = (
+    "\u3000-\u303f"  # CJK symbols and punctuation
+    "\uff01-\uff5e"  # full-width forms
+    "\u2010-\u2027\u2030-\u203b"  # dashes, quotes, ellipsis, per mille
+    "\u00b7\u00d7\u00b0\u2103\u2116\u25cb\u25cf\u2605\u2606\u3220-\u3243\u2460-\u249b"
+)
+_NON_ASCII = re.compile(r"[^\x00-\x7f\s]")
+
+
+def _table_chars(codec: str, leads: range, trails: range) -> set[str]:
+    chars = set()
+    for lead in leads:
+        for trail in trails:
+            try:
+                chars.add(bytes((lead, trail)).decode(codec))
+            except UnicodeDecodeError:
+                pass
+    return chars
+
+
+@lru_cache(maxsize=1)
+def common_chars() -> frozenset[str]:
+    """Everyday Han characters of both scripts (GB2312 level 1 ∪ Big5 common).
+
+    >>> {"的", "們", "讲", "講"} <= common_chars()
+    True
+    >>> "鏁" in common_chars()
+    False
+    """
+    gb = _table_chars("gb2312", range(0xB0, 0xD8), range(0xA1, 0xFF))
+    big5 = _table_chars("big5", range(0xA4, 0xC7), [*range(0x40, 0x7F), *range(0xA1, 0xFF)])
+    big5 = {ch for ch in big5 if "\u4e00" <= ch <= "\u9fff"}  # row C6 holds symbols
+    return frozenset(gb | big5)
+
+
+@lru_cache(maxsize=1)
+def _good_pattern() -> re.Pattern[str]:
+    chars = sorted(common_chars())
+    ranges, start, prev = [], chars[0], chars[0]
+    for ch in chars[1:]:
+        if ord(ch) != ord(prev) + 1:
+            ranges.append((start, prev))
+            start = ch
+        prev = ch
+    ranges.append((start, prev))
+    body = "".join(a if a == b else f"{a}-{b}" for a, b in ranges)
+    return re.compile(f"[{body}{_PUNCT}]")
+
+
+def plausibility(text: str, limit: int | None = SAMPLE_CHARS) -> float:
+    """Share of non-ASCII, non-space characters that are everyday Chinese.
+
+    Text with no such characters scores 1.0: there is nothing to repair.
+
+    >>> plausibility("同志们：今天我们召开全县教育工作会议。")
+    1.0
+    >>> plausibility("鏁欒偛灞€") < 0.5
+    True
+    >>> plausibility("½ÌÓý¾Ö")
+    0.0
+    >>> plausibility("plain ASCII")
+    1.0
+    """
+    if limit is not None and len(text) > limit:
+        text = text[:limit]
+    total = len(_NON_ASCII.findall(text))
+    if not total:
+        return 1.0
+    return len(_good_pattern().findall(text)) / total
+
+
+def damage(text: str) -> int:
+    """Count places damaged beyond repair: runs of U+FFFD and of ``锟斤拷``.
+
+    ``锟斤拷`` is what U+FFFD's UTF-8 bytes look like read as GBK: the bytes
+    were replaced before the text reached us.
+
+    >>> damage("教育\\ufffd\\ufffd局，锟斤拷锟斤拷。\\ufffd")
+    3
+    """
+    return len(_DAMAGE.findall(text))
+
+
+_DAMAGE = re.compile("(?:\ufffd)+|(?:锟斤拷)+")
+
+
+# --- Repairs -----------------------------------------------------------------
+
+# CP1252's characters in 0x80-0x9F; Latin-1 characters map to their own byte.
+_CP1252_HIGH = {
+    bytes([b]).decode("cp1252"): b
+    for b in range(0x80, 0xA0) if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+}
+
+
+def _single_byte(text: str) -> bytes | None:
+    """The bytes a Latin-1/CP1252 reader turned into ``text``; None if impossible."""
+    out = bytearray()
+    for ch in text:
+        code = ord(ch)
+        if code < 0x100:
+            out.append(code)
+        elif ch in _CP1252_HIGH:
+            out.append(_CP1252_HIGH[ch])
+        else:
+            return None
+    return bytes(out)
+
+
+def _misread_single_byte(text: str) -> bytes:
+    """Re-encode runs of Latin-1/CP1252 characters to bytes; keep other text as GB18030.
+
+    Text that was never misread (real Chinese among the mojibake) survives
+    the GB18030 round trip unchanged.
+    """
+    out = bytearray()
+    for ch in text:
+        b = _single_byte(ch)
+        out += b if b is not None else ch.encode("gb18030")
+    return bytes(out)
+
+
+_HOLE = 0xFF  # never valid in UTF-8: stands for a byte the misreading lost
+
+
+def _misread_gbk(text: str) -> bytes:
+    """Re-encode text that UTF-8 bytes became when read as GBK.
+
+    U+FFFD marks one byte the GBK reader could not place (a UTF-8
+    continuation byte), written as a hole. ``€`` is ambiguous: GB18030 reads
+    it from A2 E3, CP936 and browsers also from a lone 0x80; the UTF-8
+    around it decides which.
+    """
+    out = bytearray()
+    parts = _GBK_SPECIAL.split(text)
+    for i, part in enumerate(parts):
+        if part == "\ufffd":
+            out.append(_HOLE)
+        elif part == "\u20ac":
+            out += b"\xa2\xe3" if _pending(out) == 1 and _continues(parts, i + 1) else b"\x80"
+        else:
+            out += part.encode("gb18030")
+    return bytes(out)
+
+
+def _continues(parts: list[str], start: int) -> bool:
+    """Whether the parts from ``start`` on begin with a UTF-8 continuation byte."""
+    for part in parts[start:]:
+        if part in ("\ufffd", "\u20ac"):
+            return True  # a hole or a misread 0x80/A2: continuation bytes either way
+        if part:
+            return 0x80 <= part.encode("gb18030")[0] <= 0xBF
+    return False
+
+
+def _pending(data: bytearray) -> int:
+    """How many continuation bytes the UTF-8 sequence at the end of ``data`` still needs."""
+    for back in range(1, min(4, len(data)) + 1):
+        b = data[-back]
+        if b == _HOLE or 0x80 <= b <= 0xBF:
+            continue
+        return max(0, _seq_len(b) - back)
+    return 0
+
+
+_GBK_SPECIAL = re.compile("([\ufffd\u20ac])")
+
+
+@dataclass
+class _Holes:
+    """Fills lost continuation bytes with the likeliest character in context."""
+
+    pairs: Counter
+    chars: Counter
+    filled: int = 0
+    failed: int = 0
+
+    def fill(self, data: bytes, start: int, end: int) -> tuple[str, int]:
+        """Decode the sequence at ``start`` whose lost bytes are marked as holes."""
+        size = _seq_len(data[start])
+        body = data[start + 1:start + size]
+        if (size == 0 or len(body) < size - 1 or _HOLE not in body
+                or any(b != _HOLE and not 0x80 <= b <= 0xBF for b in body)):
+            self.failed += 1
+            return "\ufffd", end
+        best = self._best(data, start, start + size)
+        if best is None:
+            self.failed += 1
+            return "\ufffd", end
+        self.filled += 1
+        return best, start + size
+
+    def _best(self, data: bytes, start: int, stop: int) -> str | None:
+        seq = data[start:stop]
+        slots = [i for i, b in enumerate(seq) if b == _HOLE]
+        prev = _char_before(data, start)
+        nxt = _char_after(data, stop)
+        at_end = _PRIOR_END if nxt in "\n\r" else {}
+        best, best_key = None, None
+        for tail in _tails(len(slots)):
+            filled = bytearray(seq)
+            for i, b in zip(slots, tail):
+                filled[i] = b
+            try:
+                ch = filled.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            key = (self.pairs[prev + ch] + self.pairs[ch + nxt], at_end.get(ch, 0),
+                   self.chars[ch], _PRIOR.get(ch, 0), ch in common_chars(), -ord(ch))
+            if best_key is None or key > best_key:
+                best, best_key = ch, key
+        return best
+
+
+# General knowledge for ties the document cannot break: the most frequent
+# Chinese characters (charset-normalizer's list, most frequent first), and
+# the punctuation that ends a line.
+def _ranked(chars: str) -> dict[str, int]:
+    return {ch: len(chars) - i for i, ch in enumerate(chars)}
+
+
+_PRIOR = _ranked("，。、：；“”！？（）《》" + "".join(FREQUENCIES["Chinese"]))
+_PRIOR_END = _ranked("。：！？；”）》，、")
+
+
+def _seq_len(lead: int) -> int:
+    if 0xC2 <= lead <= 0xDF:
+        return 2
+    if 0xE0 <= lead <= 0xEF:
+        return 3
+    if 0xF0 <= lead <= 0xF4:
+        return 4
+    return 0
+
+
+@lru_cache(maxsize=4)
+def _tails(holes: int) -> list[bytes]:
+    if holes == 1:
+        return [bytes([b]) for b in range(0x80, 0xC0)]
+    return [bytes([a]) + rest for a in range(0x80, 0xC0) for rest in _tails(holes - 1)]
+
+
+def _char_before(data: bytes, pos: int) -> str:
+    return data[max(0, pos - 4):pos].decode("utf-8", "ignore")[-1:] or "\n"
+
+
+def _char_after(data: bytes, pos: int) -> str:
+    return data[pos:pos + 4].decode("utf-8", "ignore")[:1] or "\n"
+
+
+def _utf8_with_holes(data: bytes) -> tuple[str, int, int]:
+    """Decode UTF-8 whose lost bytes are marked; return text, filled and failed holes.
+
+    Each hole is filled with the character, among those its known bytes
+    allow, that best fits the document's own statistics (its neighbours,
+    then its frequency). A second pass refits with the first pass's fills
+    counted, since characters that lose bytes often are undercounted at first.
+    """
+    text = data.decode("utf-8", "replace")
+    holes = None
+    for _ in range(2):
+        holes = _Holes(Counter(a + b for a, b in zip(text, text[1:])), Counter(text))
+        _ACTIVE.holes = holes
+        text = data.decode("utf-8", "cleaner.holes")
+    return text, holes.filled, holes.failed
+
+
+_ACTIVE = threading.local()
+
+
+def _fill_error(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return _ACTIVE.holes.fill(exc.object, exc.start, exc.end)
+
+
+codecs.register_error("cleaner.holes", _fill_error)
+
+
+def _repair_utf8_as_gbk(text: str) -> tuple[str, int] | None:
+    data = _misread_gbk(text)
+    try:
+        return data.decode("utf-8"), 0
+    except UnicodeDecodeError:
+        fixed, _filled, failed = _utf8_with_holes(data)
+        return fixed, failed
+
+
+def _repair_single_byte(text: str, codec: str) -> tuple[str, int] | None:
+    data = _misread_single_byte(text)
+    fixed = data.decode(codec, "replace")
+    return fixed, fixed.count("\ufffd") - text.count("\ufffd")
+
+
+REPAIRS = {
+    "utf-8-as-gbk": _repair_utf8_as_gbk,
+    "gbk-as-latin-1": lambda t: _repair_single_byte(t, "gb18030"),
+    "big5-as-latin-1": lambda t: _repair_single_byte(t, "big5hkscs"),
+    "utf-8-as-latin-1": lambda t: _repair_single_byte(t, "utf-8"),
+}
+
+
+@dataclass(frozen=True)
+class Repair:
+    text: str
+    how: str
+    before: float
+    after: float
+    unresolved: int  # bytes the repair could not place, left as U+FFFD
+
+
+# Latin-1 letters (not × and ÷, which Chinese text uses).
+_LATIN_LETTERS = re.compile("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]")
+SCREEN_CHARS = 500
+# Three Chinese characters in a row as UTF-8 (lead E4-E9): what GBK mojibake
+# re-encodes to, and what real text in GBK almost never contains.
+_UTF8_HAN_RUN = re.compile(rb"[\xe4-\xe9][\x80-\xbf][\x80-\xbf]" * 3)
+
+
+def looks_misread(text: str) -> bool:
+    """A cheap first look: could this text be mojibake at all?
+
+    True when the opening characters contain Latin-1 letters (what GBK or
+    UTF-8 bytes become when read as Latin-1/CP1252), or when they re-encode
+    from GBK into a run of Chinese characters in UTF-8. Only texts that pass
+    this look are measured fully.
+
+    >>> looks_misread("同志们：今天我们召开会议。"), looks_misread("½ÌÓý¾Ö")
+    (False, True)
+    >>> looks_misread("全县教育工作会议".encode().decode("gb18030"))
+    True
+    """
+    sample = text[:SCREEN_CHARS]
+    data = sample.encode("gb18030", "replace")
+    # GB18030 writes Latin-1 letters (and other rare symbols) as 81 30 xx xx.
+    if b"\x81\x30" in data and _LATIN_LETTERS.search(sample):
+        return True
+    return _UTF8_HAN_RUN.search(data) is not None
+
+
+def repair(text: str) -> Repair | None:
+    """Undo mojibake when a repair is clearly better; None leaves the text alone.
+
+    >>> repair("鏁欒偛灞€").text  # UTF-8 bytes read as CP936, 0x80 as €
+    '教育局'
+    >>> repair("½ÌÓý¾Ö³¤ÔÚÈ«ÏØ½ÌÓý¹¤×÷»áÒéÉÏµÄ½²»°").how
+    'gbk-as-latin-1'
+    >>> repair("同志们：今天我们召开全县教育工作会议。") is None
+    True
+    """
+    if not looks_misread(text):
+        return None
+    before = plausibility(text)
+    if before >= SUSPECT_BELOW:
+        return None
+    best = None
+    for how, fn in REPAIRS.items():
+        result = fn(text)
+        if result is None:
+            continue
+        fixed, unresolved = result
+        after = plausibility(fixed)
+        if best is None or after > best.after:
+            best = Repair(fixed, how, before, after, unresolved)
+    if best is None or best.after < ACCEPT_AT or best.after - before < GAIN:
+        return None
+    if best.unresolved > max(2, len(_NON_ASCII.findall(best.text)) // 100):
+        return None
+    return best

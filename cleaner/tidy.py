@@ -1,0 +1,163 @@
+"""Character-level tidying right after decoding, each change counted.
+
+In order: HTML entities that scrapers left in the text are decoded; line
+endings become ``\\n``; the text is NFC-normalized; control characters and
+invisible format characters are removed, except those that carry meaning.
+Every step has a fast path that costs one scan when there is nothing to do,
+which is the common case.
+"""
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+# Counter names, as they appear in the report and in ``Page.counts``.
+LINE_ENDING = "decode.line-ending"
+ENTITY = "decode.html-entity"
+NFC = "decode.nfc"
+CONTROL = "decode.control"
+INVISIBLE = "decode.zero-width"
+
+_LINE_BREAKS = re.compile("\r\n?|[\u2028\u2029\x85\x0b\x0c]")
+
+# Named entities need their semicolon (so "AT&T" and "&copy2020" stay text),
+# except ``&nbsp`` which scrapers often leave without one.
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7};?|#[xX][0-9a-fA-F]{1,6};?|[A-Za-z][A-Za-z0-9]{1,31};|nbsp\b)")
+
+# C0 controls but tab and newline, DEL, C1 controls.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+
+# Invisible characters that carry nothing in Chinese text: zero-width space,
+# word joiner, BOM used as a zero-width no-break space, soft hyphen,
+# Mongolian vowel separator, invisible math operators, and the two joiners
+# where no script around them uses joining (see ``_keeps_joiner``).
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad\u180e\u2061-\u2064\u200c\u200d]")
+
+
+def unify_line_endings(text: str) -> tuple[str, int]:
+    r"""CRLF, CR, Unicode line and paragraph separators, NEL, VT and FF become ``\n``.
+
+    >>> unify_line_endings("a\r\nb\rc\x0cd")
+    ('a\nb\nc\nd', 3)
+    """
+    if "\r" not in text and not _OTHER_BREAKS.search(text):
+        return text, 0
+    return _LINE_BREAKS.subn("\n", text)
+
+
+_OTHER_BREAKS = re.compile("[\u2028\u2029\x85\x0b\x0c]")
+
+
+def _entity(match: re.Match[str]) -> str:
+    raw = match.group()
+    if raw == "&nbsp":
+        return "\u00a0"
+    return html.unescape(raw)
+
+
+def decode_entities(text: str) -> tuple[str, int]:
+    """Decode HTML entities; twice, for scrapers that escaped ``&`` as ``&amp;`` first.
+
+    Unknown names are left as they are and not counted.
+
+    >>> decode_entities("&ldquo;教育&rdquo;&#12290;&amp;nbsp;R&D")
+    ('“教育”。\\xa0R&D', 5)
+    >>> decode_entities("AT&T &copy2020 &unknown;")
+    ('AT&T &copy2020 &unknown;', 0)
+    """
+    if "&" not in text:
+        return text, 0
+    total = 0
+    for _ in range(2):
+        changed = 0
+
+        def one(match: re.Match[str]) -> str:
+            nonlocal changed
+            out = _entity(match)
+            changed += out != match.group()
+            return out
+
+        text = _ENTITY.sub(one, text)
+        total += changed
+        if not changed or "&" not in text:
+            break
+    return text, total
+
+
+def nfc(text: str) -> tuple[str, int]:
+    """NFC-normalize; count the characters that changed (composed sequences count once).
+
+    >>> nfc("cafe\\u0301 教育")
+    ('café 教育', 1)
+    """
+    if unicodedata.is_normalized("NFC", text):
+        return text, 0
+    return unicodedata.normalize("NFC", text), _unnormalized_clusters(text)
+
+
+def _unnormalized_clusters(text: str) -> int:
+    """Count base characters (with their combining marks) that NFC changes."""
+    n, i = 0, 0
+    while i < len(text):
+        j = i + 1
+        while j < len(text) and unicodedata.combining(text[j]):
+            j += 1
+        if not unicodedata.is_normalized("NFC", text[i:j]):
+            n += 1
+        i = j
+    return n
+
+
+def _keeps_joiner(text: str, i: int) -> bool:
+    """ZWJ and ZWNJ stay between two characters of scripts that use them (emoji, Arabic, Indic...)."""
+    if i == 0 or i + 1 >= len(text):
+        return False
+    return all(_joins(text[j]) for j in (i - 1, i + 1))
+
+
+def _joins(ch: str) -> bool:
+    if ch.isspace() or ch.isascii() or "\u2e80" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef":
+        return False
+    return unicodedata.category(ch)[0] in "LMS"
+
+
+def remove_invisible(text: str) -> tuple[str, int, int]:
+    """Remove control characters (not tab or newline) and invisible format characters.
+
+    Returns the text, the controls removed and the invisible characters removed.
+
+    >>> remove_invisible("教\\u200b育\\x07局\\ufeff")
+    ('教育局', 1, 2)
+    >>> remove_invisible("👩\\u200d💻")[1:]  # an emoji sequence keeps its joiner
+    (0, 0)
+    """
+    controls = len(_CONTROL.findall(text)) if _CONTROL.search(text) else 0
+    if controls:
+        text = _CONTROL.sub("", text)
+    if not _INVISIBLE.search(text):
+        return text, controls, 0
+    out, removed, last = [], 0, 0
+    for match in _INVISIBLE.finditer(text):
+        i = match.start()
+        if match.group() in "\u200c\u200d" and _keeps_joiner(text, i):
+            continue
+        out.append(text[last:i])
+        last = i + 1
+        removed += 1
+    out.append(text[last:])
+    return "".join(out), controls, removed
+
+
+def tidy(text: str) -> tuple[str, dict[str, int]]:
+    r"""Every step in order; return the text and the non-zero counts by name.
+
+    >>> tidy("教育&nbsp;局\r\n")
+    ('教育\xa0局\n', {'decode.html-entity': 1, 'decode.line-ending': 1})
+    """
+    counts: dict[str, int] = {}
+    text, counts[ENTITY] = decode_entities(text)
+    text, counts[LINE_ENDING] = unify_line_endings(text)
+    text, counts[NFC] = nfc(text)
+    text, counts[CONTROL], counts[INVISIBLE] = remove_invisible(text)
+    return text, {k: v for k, v in counts.items() if v}
