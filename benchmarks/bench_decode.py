@@ -6,13 +6,21 @@ so small files are the common case), written to a temporary folder. 80% of the
 files are UTF-8; the rest are split evenly among GB18030, UTF-16 LE and BE with
 a byte-order mark, and UTF-8 with a byte-order mark.
 
-Three arms are timed in the same run, each the best (min) of ``REPEATS`` passes:
+Five arms are timed in the same run, each the best (min) of ``REPEATS`` passes.
+On bytes already in memory:
 
-- ``decode_bytes``: ``cleaner.decode.decode_bytes(data)`` on bytes in memory;
-- ``decode_file``: ``cleaner.pipeline.decode_file(path, name)``, the whole
-  stage (read, hash, decode, split into lines);
+- ``decode_bytes``: ``cleaner.decode.decode_bytes(data)``: the encoding
+  decision, the decode and the mojibake check;
+- ``decode+tidy``: the same followed by ``cleaner.tidy.tidy`` (entities, line
+  endings, NFC, controls): all the decode stage does to the text;
 - ``charset-normalizer``: ``from_bytes(data).best()`` then ``str()`` of the
-  match, the baseline.
+  match, the baseline for both.
+
+On files, each reading its file:
+
+- ``decode_file``: ``cleaner.pipeline.decode_file(path, name)``, the whole
+  stage (read, hash, decode, tidy, split into numbered lines);
+- ``charset-normalizer file``: ``from_path(path).best()`` then ``str()``.
 
 A second table times ``decode_bytes`` and the baseline on each encoding's
 files alone, to show where the time goes. Then the texts are checked against
@@ -22,22 +30,26 @@ exactly is a decoding bug: it is listed, and ``main()`` returns 1.
 from __future__ import annotations
 
 import codecs
-import gc
 import math
 import random
 import tempfile
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from charset_normalizer import from_bytes
+from charset_normalizer import from_bytes, from_path
 
 from cleaner.decode import Decoded, decode_bytes
 from cleaner.model import Page
 from cleaner.pipeline import decode_file
+from cleaner.tidy import tidy
+
+try:
+    from benchmarks.timing import best_of
+except ImportError:  # run as a script: benchmarks/ is on sys.path
+    from timing import best_of
 
 RAW = Path(__file__).resolve().parent.parent / "raw"
 SEED = 0
@@ -123,27 +135,19 @@ def build_corpus(folder: Path, count: int = FILES, seed: int = SEED) -> list[Sam
     return samples
 
 
-def best_of(fn: Callable[[], list], repeats: int = REPEATS) -> tuple[float, list]:
-    """Least wall time of ``repeats`` calls, and the last call's result.
-
-    The garbage collector is off while timing, as :mod:`timeit` does.
-    """
-    best, result = math.inf, []
-    gc.collect()
-    for _ in range(repeats):
-        gc.disable()
-        try:
-            start = time.perf_counter()
-            result = fn()
-            best = min(best, time.perf_counter() - start)
-        finally:
-            gc.enable()
-    return best, result
-
-
 def ours_bytes(samples: list[Sample]) -> list[Decoded]:
     """Our decoder on every file's bytes, already in memory."""
     return [decode_bytes(s.data) for s in samples]
+
+
+def ours_tidy(samples: list[Sample]) -> list[str]:
+    """Decode and tidy every file's bytes: the decode stage's work on the text."""
+    return [tidy(decode_bytes(s.data).text)[0] for s in samples]
+
+
+def baseline_file(samples: list[Sample]) -> list[str | None]:
+    """charset-normalizer reading every file itself."""
+    return [_text(from_path(s.path).best()) for s in samples]
 
 
 def ours_file(samples: list[Sample]) -> list[Page]:
@@ -153,11 +157,11 @@ def ours_file(samples: list[Sample]) -> list[Page]:
 
 def baseline(samples: list[Sample]) -> list[str | None]:
     """charset-normalizer's text for every file, None where it finds no match."""
-    texts = []
-    for s in samples:
-        best = from_bytes(s.data).best()
-        texts.append(None if best is None else str(best))
-    return texts
+    return [_text(from_bytes(s.data).best()) for s in samples]
+
+
+def _text(best) -> str | None:
+    return None if best is None else str(best)
 
 
 def describe_corpus(samples: list[Sample]) -> None:
@@ -180,14 +184,13 @@ def print_table(timings: list[Timing], samples: list[Sample]) -> None:
         print(f"{t.arm:<20} {files:>6} {mb:>7.2f} {t.seconds:>9.3f} {mb / t.seconds:>9.1f}")
 
 
-def print_ratios(timings: list[Timing]) -> None:
-    """Speed of each of our arms as a multiple of the baseline's (the last timing)."""
-    base = timings[-1]
-    print(f"\nspeed ratio, ours / {base.arm} (best of {REPEATS}; target ≥ {TARGET_RATIO:g}×):")
-    for t in timings[:-1]:
-        ratio = base.seconds / t.seconds
+def print_ratios(pairs: list[tuple[Timing, Timing]]) -> None:
+    """Speed of each of our arms as a multiple of its baseline's."""
+    print(f"\nspeed ratio, ours / baseline (best of {REPEATS}; target ≥ {TARGET_RATIO:g}×):")
+    for ours, base in pairs:
+        ratio = base.seconds / ours.seconds
         verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
-        print(f"  {t.arm:<18} {ratio:6.1f}×  {verdict}")
+        print(f"  {ours.arm:<14} / {base.arm:<26} {ratio:6.1f}×  {verdict}")
     print("  (decode_file also reads, hashes and splits each file; the baseline does not)")
 
 
@@ -197,8 +200,8 @@ def print_by_encoding(samples: list[Sample]) -> None:
     print(f"{'encoding':<16} {'files':>6} {'MB':>7} {'ours s':>8} {'base s':>8} {'ratio':>7}  decided by")
     for label in ENCODERS:
         group = [s for s in samples if s.label == label]
-        ours, decoded = best_of(partial(ours_bytes, group))
-        base, _ = best_of(partial(baseline, group))
+        ours, decoded = best_of(partial(ours_bytes, group), REPEATS)
+        base, _ = best_of(partial(baseline, group), REPEATS)
         how = Counter(d.decided_by for d in decoded)
         print(f"{label:<16} {len(group):>6} {sum(len(s.data) for s in group) / 1e6:>7.2f} "
               f"{ours:>8.4f} {base:>8.4f} {base / ours:>6.1f}×  "
@@ -256,17 +259,20 @@ def check_baseline(samples: list[Sample], texts: list[str | None]) -> None:
 
 
 def main() -> int:
-    """Build the corpus, time the three arms, check the texts; 1 if ours lost text."""
+    """Build the corpus, time the five arms, check the texts; 1 if ours lost text."""
     with tempfile.TemporaryDirectory(prefix="bench-decode-") as folder:
         samples = build_corpus(Path(folder))
         describe_corpus(samples)
-        t_bytes, decoded = best_of(partial(ours_bytes, samples))
-        t_file, pages = best_of(partial(ours_file, samples))
-        t_base, texts = best_of(partial(baseline, samples))
-    timings = [Timing("decode_bytes", t_bytes), Timing("decode_file", t_file),
-               Timing("charset-normalizer", t_base)]
+        t_bytes, decoded = best_of(partial(ours_bytes, samples), REPEATS)
+        t_tidy, _ = best_of(partial(ours_tidy, samples), REPEATS)
+        t_base, texts = best_of(partial(baseline, samples), REPEATS)
+        t_file, pages = best_of(partial(ours_file, samples), REPEATS)
+        t_base_file, _ = best_of(partial(baseline_file, samples), REPEATS)
+    timings = [Timing("decode_bytes", t_bytes), Timing("decode+tidy", t_tidy),
+               Timing("charset-normalizer", t_base), Timing("decode_file", t_file),
+               Timing("charset-normalizer file", t_base_file)]
     print_table(timings, samples)
-    print_ratios(timings)
+    print_ratios([(timings[0], timings[2]), (timings[1], timings[2]), (timings[3], timings[4])])
     print_by_encoding(samples)
     bad = check_ours(samples, decoded, pages)
     check_baseline(samples, texts)

@@ -23,7 +23,6 @@ The text is then checked for mojibake (:mod:`cleaner.mojibake`).
 from __future__ import annotations
 
 import codecs
-import re
 import threading
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -31,7 +30,7 @@ from functools import lru_cache
 from charset_normalizer import from_bytes
 
 from .errors import InputError
-from .mojibake import _table_chars, repair
+from .mojibake import punctuation, repair, table_chars
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -76,6 +75,7 @@ class Decoded:
     confidence: float
     replaced: int = 0  # bytes that no candidate could decode, now U+FFFD
     repaired: str = ""  # the mojibake repair applied, e.g. "utf-8-as-gbk"
+    guessed: int = 0  # bytes the misreading had lost, restored from context
 
 
 def sniff_binary(data: bytes) -> str | None:
@@ -203,7 +203,8 @@ def decode_bytes(data: bytes, encoding: str | None = None, how: str = "override"
     fix = repair(decoded.text)
     if fix is None:
         return decoded
-    return replace(decoded, text=fix.text, repaired=fix.how)
+    return replace(decoded, text=fix.text, repaired=fix.how, guessed=fix.guessed,
+                   replaced=decoded.replaced + fix.unresolved)
 
 
 def _decode(data: bytes, encoding: str | None, how: str) -> Decoded:
@@ -234,24 +235,28 @@ def _decode(data: bytes, encoding: str | None, how: str) -> Decoded:
 
 
 def chinese_share(text: str, encoding: str) -> float:
-    """Share of Han characters that are everyday ones in the script ``encoding`` implies.
+    """Share of non-ASCII characters that are everyday ones in the script ``encoding`` implies.
 
+    Everyday means the common Han characters of that script (GB2312 level 1
+    for GB18030, Big5's common characters for Big5) and CJK punctuation.
     Real simplified text read as GB18030 scores above 0.9; other bytes forced
-    through GB18030 (Big5 text, for one) land on rare characters and score
-    low, and the same holds the other way round.
+    through GB18030 (Big5 text, for one) land on rare characters, box
+    drawing, Cyrillic or private-use characters and score low, and the same
+    holds the other way round.
 
-    >>> chinese_share("同志们，今天我们召开教育工作会议。", "gb18030") > 0.9
-    True
+    >>> chinese_share("同志们，今天我们召开教育工作会议。", "gb18030")
+    1.0
     >>> big5 = "今天我們召開全市教育工作會議，總結過去一年的工作。".encode("big5")
     >>> chinese_share(big5.decode("gb18030", "replace"), "gb18030") < 0.8
     True
-    >>> chinese_share(big5.decode("big5hkscs"), "big5hkscs") > 0.9
-    True
+    >>> chinese_share(big5.decode("big5hkscs"), "big5hkscs")
+    1.0
     """
-    han = _HAN.findall(text[:SHARE_SAMPLE])
-    if not han:
+    sample = text[:SHARE_SAMPLE]
+    total = len(sample) - len(sample.encode("ascii", "ignore"))
+    if not total:
         return 0.0
-    return sum(map(_everyday(encoding).__contains__, han)) / len(han)
+    return sum(map(_everyday(encoding).__contains__, sample)) / total
 
 
 def _everyday(encoding: str) -> frozenset[str]:
@@ -260,17 +265,17 @@ def _everyday(encoding: str) -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def _everyday_gb() -> frozenset[str]:
-    return frozenset(_table_chars("gb2312", range(0xB0, 0xD8), range(0xA1, 0xFF)))
+    return frozenset(table_chars("gb2312", range(0xB0, 0xD8), range(0xA1, 0xFF))) | punctuation()
 
 
 @lru_cache(maxsize=1)
 def _everyday_big5() -> frozenset[str]:
-    return frozenset(_table_chars("big5", range(0xA4, 0xC6), [*range(0x40, 0x7F), *range(0xA1, 0xFF)]))
+    big5 = table_chars("big5", range(0xA4, 0xC6), [*range(0x40, 0x7F), *range(0xA1, 0xFF)])
+    return frozenset(big5) | punctuation()
 
 
 # Enough characters to tell the scripts apart, few enough to stay cheap.
-SHARE_SAMPLE = 1000
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+SHARE_SAMPLE = 400
 
 # A legacy decode is accepted without asking charset-normalizer when this
 # share of its Han characters is everyday characters of its script.
@@ -294,7 +299,7 @@ def _detect(data: bytes) -> Decoded:
         share = chinese_share(gb, "gb18030")
         # Big5 text rarely reads as everyday GB characters; check below near-certainty.
         big5 = _strict(data, "big5hkscs") if CONFIDENT_SHARE <= share < 0.95 else None
-        if share >= CONFIDENT_SHARE and (big5 is None or chinese_share(big5, "big5hkscs") <= share):
+        if share >= CONFIDENT_SHARE and (big5 is None or chinese_share(big5, "big5hkscs") < share):
             return Decoded(gb, "gb18030", "plausibility", round(share, 3))
     best = from_bytes(data).best()
     try:

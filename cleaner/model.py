@@ -49,6 +49,7 @@ class Page:
     confidence: float = 0.0
     replaced: int = 0  # bytes no candidate codec could decode (now U+FFFD)
     repaired: str = ""  # the mojibake repair applied, if any
+    guessed: int = 0  # bytes the misreading had lost, restored from context
     damaged: int = 0  # places damaged before us: runs of U+FFFD or 锟斤拷
     chars_in: int = 0
     lines: list[tuple[int, str]] = field(default_factory=list)
@@ -86,6 +87,7 @@ class Page:
             confidence=d.get("confidence", 0.0),
             replaced=d.get("replaced", 0),
             repaired=d.get("repaired", ""),
+            guessed=d.get("guessed", 0),
             damaged=d.get("damaged", 0),
             chars_in=d.get("chars_in", 0),
             lines=[(int(n), t) for n, t in d.get("lines", [])],

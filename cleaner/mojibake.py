@@ -31,16 +31,16 @@ GAIN = 0.2
 # How much of a text the plausibility check reads: enough to decide, bounded.
 SAMPLE_CHARS = 5_000
 
-_PUNCT = (
+PUNCT = (
     "\u3000-\u303f"  # CJK symbols and punctuation
     "\uff01-\uff5e"  # full-width forms
     "\u2010-\u2027\u2030-\u203b"  # dashes, quotes, ellipsis, per mille
     "\u00b7\u00d7\u00b0\u2103\u2116\u25cb\u25cf\u2605\u2606\u3220-\u3243\u2460-\u249b"
 )
-_NON_ASCII = re.compile(r"[^\x00-\x7f\s]")
+NON_ASCII = re.compile(r"[^\x00-\x7f\s]")
 
 
-def _table_chars(codec: str, leads: range, trails: range) -> set[str]:
+def table_chars(codec: str, leads: range, trails: range) -> set[str]:
     chars = set()
     for lead in leads:
         for trail in trails:
@@ -60,10 +60,17 @@ def common_chars() -> frozenset[str]:
     >>> "鏁" in common_chars()
     False
     """
-    gb = _table_chars("gb2312", range(0xB0, 0xD8), range(0xA1, 0xFF))
-    big5 = _table_chars("big5", range(0xA4, 0xC7), [*range(0x40, 0x7F), *range(0xA1, 0xFF)])
+    gb = table_chars("gb2312", range(0xB0, 0xD8), range(0xA1, 0xFF))
+    big5 = table_chars("big5", range(0xA4, 0xC7), [*range(0x40, 0x7F), *range(0xA1, 0xFF)])
     big5 = {ch for ch in big5 if "\u4e00" <= ch <= "\u9fff"}  # row C6 holds symbols
     return frozenset(gb | big5)
+
+
+@lru_cache(maxsize=1)
+def punctuation() -> frozenset[str]:
+    """CJK and full-width punctuation, and the spaces Chinese text uses."""
+    return frozenset(re.findall(f"[{PUNCT}]", "".join(map(chr, range(0x80, 0x10000))))) | {
+        "\u3000", "\u00a0"}
 
 
 @lru_cache(maxsize=1)
@@ -77,7 +84,7 @@ def _good_pattern() -> re.Pattern[str]:
         prev = ch
     ranges.append((start, prev))
     body = "".join(a if a == b else f"{a}-{b}" for a, b in ranges)
-    return re.compile(f"[{body}{_PUNCT}]")
+    return re.compile(f"[{body}{PUNCT}]")
 
 
 def plausibility(text: str, limit: int | None = SAMPLE_CHARS) -> float:
@@ -96,7 +103,7 @@ def plausibility(text: str, limit: int | None = SAMPLE_CHARS) -> float:
     """
     if limit is not None and len(text) > limit:
         text = text[:limit]
-    total = len(_NON_ASCII.findall(text))
+    total = len(NON_ASCII.findall(text))
     if not total:
         return 1.0
     return len(_good_pattern().findall(text)) / total
@@ -111,6 +118,8 @@ def damage(text: str) -> int:
     >>> damage("教育\\ufffd\\ufffd局，锟斤拷锟斤拷。\\ufffd")
     3
     """
+    if "\ufffd" not in text and "锟斤拷" not in text:
+        return 0
     return len(_DAMAGE.findall(text))
 
 
@@ -228,7 +237,11 @@ class _Holes:
         slots = [i for i, b in enumerate(seq) if b == _HOLE]
         prev = _char_before(data, start)
         nxt = _char_after(data, stop)
-        at_end = _PRIOR_END if nxt in "\n\r" else {}
+        # Line-final punctuation is told apart by position, not by counts:
+        # the bytes it loses before a newline make it rare among the clean pairs.
+        at_end = _PRIOR_END if nxt.isspace() else {}
+        line = data[data.rfind(b"\n", 0, start) + 1:start].decode("utf-8", "ignore")
+        open_quote = line.count("\u201c") > line.count("\u201d")
         best, best_key = None, None
         for tail in _tails(len(slots)):
             filled = bytearray(seq)
@@ -238,7 +251,8 @@ class _Holes:
                 ch = filled.decode("utf-8")
             except UnicodeDecodeError:
                 continue
-            key = (self.pairs[prev + ch] + self.pairs[ch + nxt], at_end.get(ch, 0),
+            quote = ch == ("\u201d" if open_quote else "\u201c")
+            key = (at_end.get(ch, 0), quote, self.pairs[prev + ch] + self.pairs[ch + nxt],
                    self.chars[ch], _PRIOR.get(ch, 0), ch in common_chars(), -ord(ch))
             if best_key is None or key > best_key:
                 best, best_key = ch, key
@@ -310,27 +324,29 @@ def _fill_error(exc: UnicodeError) -> tuple[str, int]:
 codecs.register_error("cleaner.holes", _fill_error)
 
 
-def _repair_utf8_as_gbk(text: str) -> tuple[str, int] | None:
+def _repair_utf8_as_gbk(text: str) -> tuple[str, int, int]:
+    """Return the repaired text, bytes left unresolved and lost bytes guessed."""
     data = _misread_gbk(text)
     try:
-        return data.decode("utf-8"), 0
+        return data.decode("utf-8"), 0, 0
     except UnicodeDecodeError:
-        fixed, _filled, failed = _utf8_with_holes(data)
-        return fixed, failed
+        fixed, filled, failed = _utf8_with_holes(data)
+        return fixed, failed, filled
 
 
-def _repair_single_byte(text: str, codec: str) -> tuple[str, int] | None:
+def _repair_single_byte(text: str, codec: str) -> tuple[str, int, int]:
     data = _misread_single_byte(text)
     fixed = data.decode(codec, "replace")
-    return fixed, fixed.count("\ufffd") - text.count("\ufffd")
+    return fixed, fixed.count("\ufffd") - text.count("\ufffd"), 0
 
 
-REPAIRS = {
-    "utf-8-as-gbk": _repair_utf8_as_gbk,
+# Misreadings into Latin-1/CP1252 leave Latin letters; misreadings into GBK do not.
+LATIN_REPAIRS = {
     "gbk-as-latin-1": lambda t: _repair_single_byte(t, "gb18030"),
     "big5-as-latin-1": lambda t: _repair_single_byte(t, "big5hkscs"),
     "utf-8-as-latin-1": lambda t: _repair_single_byte(t, "utf-8"),
 }
+GBK_REPAIRS = {"utf-8-as-gbk": _repair_utf8_as_gbk}
 
 
 @dataclass(frozen=True)
@@ -340,11 +356,12 @@ class Repair:
     before: float
     after: float
     unresolved: int  # bytes the repair could not place, left as U+FFFD
+    guessed: int = 0  # bytes the misreading lost, restored by context (utf-8-as-gbk)
 
 
 # Latin-1 letters (not × and ÷, which Chinese text uses).
 _LATIN_LETTERS = re.compile("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]")
-SCREEN_CHARS = 500
+SCREEN_CHARS = 200
 # Three Chinese characters in a row as UTF-8 (lead E4-E9): what GBK mojibake
 # re-encodes to, and what real text in GBK almost never contains.
 _UTF8_HAN_RUN = re.compile(rb"[\xe4-\xe9][\x80-\xbf][\x80-\xbf]" * 3)
@@ -376,6 +393,9 @@ def repair(text: str) -> Repair | None:
 
     >>> repair("鏁欒偛灞€").text  # UTF-8 bytes read as CP936, 0x80 as €
     '教育局'
+    >>> fix = repair("全县教育局长".encode().decode("gb18030", "replace"))  # bytes lost
+    >>> fix.text[:5], fix.how, fix.guessed  # the last character is a guess
+    ('全县教育局', 'utf-8-as-gbk', 2)
     >>> repair("½ÌÓý¾Ö³¤ÔÚÈ«ÏØ½ÌÓý¹¤×÷»áÒéÉÏµÄ½²»°").how
     'gbk-as-latin-1'
     >>> repair("同志们：今天我们召开全县教育工作会议。") is None
@@ -386,17 +406,15 @@ def repair(text: str) -> Repair | None:
     before = plausibility(text)
     if before >= SUSPECT_BELOW:
         return None
+    latin = _LATIN_LETTERS.search(text[:SAMPLE_CHARS]) is not None
     best = None
-    for how, fn in REPAIRS.items():
-        result = fn(text)
-        if result is None:
-            continue
-        fixed, unresolved = result
+    for how, fn in (LATIN_REPAIRS if latin else GBK_REPAIRS).items():
+        fixed, unresolved, guessed = fn(text)
         after = plausibility(fixed)
         if best is None or after > best.after:
-            best = Repair(fixed, how, before, after, unresolved)
+            best = Repair(fixed, how, before, after, unresolved, guessed)
     if best is None or best.after < ACCEPT_AT or best.after - before < GAIN:
         return None
-    if best.unresolved > max(2, len(_NON_ASCII.findall(best.text)) // 100):
+    if best.unresolved > max(2, len(NON_ASCII.findall(best.text)) // 100):
         return None
     return best

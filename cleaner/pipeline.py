@@ -51,6 +51,7 @@ def decode_file(path: Path, source: str, encoding: str | None = None,
     page.confidence = decoded.confidence
     page.replaced = decoded.replaced
     page.repaired = decoded.repaired
+    page.guessed = decoded.guessed
     page.damaged = damage(text)
     for name, n in counts.items():
         page.count(name, n)

@@ -27,6 +27,7 @@ def encoding_summary(pages: list[Page]) -> dict:
         "files": dict(sorted(Counter(p.encoding for p in ok).items())),
         "decided_by": dict(sorted(Counter(p.decided_by for p in ok).items())),
         "repaired": {p.source: p.repaired for p in ok if p.repaired},
+        "guessed_bytes": {p.source: p.guessed for p in ok if p.guessed},
         "replaced_bytes": {p.source: p.replaced for p in ok if p.replaced},
         "damaged": {p.source: p.damaged for p in ok if p.damaged},
         "skipped": {p.source: p.error for p in pages if p.error is not None},
@@ -41,6 +42,7 @@ def _encoding_section(pages: list[Page], summary: dict) -> list[str]:
     out += ["", "| | files | detail |", "|---|---|---|"]
     rows = [
         ("mojibake repaired", summary["repaired"], "{}"),
+        ("lost bytes guessed in repair", summary["guessed_bytes"], "{} bytes"),
         ("bytes replaced (U+FFFD)", summary["replaced_bytes"], "{} bytes"),
         ("damaged before decoding (U+FFFD, 锟斤拷)", summary["damaged"], "{} places"),
         ("skipped", summary["skipped"], "{}"),

@@ -32,7 +32,8 @@ _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 # word joiner, BOM used as a zero-width no-break space, soft hyphen,
 # Mongolian vowel separator, invisible math operators, and the two joiners
 # where no script around them uses joining (see ``_keeps_joiner``).
-_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad\u180e\u2061-\u2064\u200c\u200d]")
+_INVISIBLE_CHARS = "\u200b\u2060\ufeff\u00ad\u180e\u2061\u2062\u2063\u2064\u200c\u200d"
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 
 
 def unify_line_endings(text: str) -> tuple[str, int]:
@@ -41,12 +42,12 @@ def unify_line_endings(text: str) -> tuple[str, int]:
     >>> unify_line_endings("a\r\nb\rc\x0cd")
     ('a\nb\nc\nd', 3)
     """
-    if "\r" not in text and not _OTHER_BREAKS.search(text):
+    if not any(ch in text for ch in _BREAK_CHARS):
         return text, 0
     return _LINE_BREAKS.subn("\n", text)
 
 
-_OTHER_BREAKS = re.compile("[\u2028\u2029\x85\x0b\x0c]")
+_BREAK_CHARS = "\r\u2028\u2029\x85\x0b\x0c"
 
 
 def _entity(match: re.Match[str]) -> str:
@@ -132,10 +133,10 @@ def remove_invisible(text: str) -> tuple[str, int, int]:
     >>> remove_invisible("👩\\u200d💻")[1:]  # an emoji sequence keeps its joiner
     (0, 0)
     """
-    controls = len(_CONTROL.findall(text)) if _CONTROL.search(text) else 0
-    if controls:
-        text = _CONTROL.sub("", text)
-    if not _INVISIBLE.search(text):
+    controls = 0
+    if _CONTROL.search(text):
+        text, controls = _CONTROL.subn("", text)
+    if not any(ch in text for ch in _INVISIBLE_CHARS):
         return text, controls, 0
     out, removed, last = [], 0, 0
     for match in _INVISIBLE.finditer(text):
