@@ -5,7 +5,6 @@ on standard error); 2 bad usage, bad rules or bad configuration.
 """
 from __future__ import annotations
 
-import codecs
 import json
 import sys
 from collections.abc import Iterable, Iterator
@@ -16,6 +15,7 @@ import typer
 from tqdm import tqdm
 
 from . import __version__
+from .decode import text_codec
 from .dedup import DedupSettings
 from .errors import CleanerError, RuleError, UsageError
 from .model import Page
@@ -120,7 +120,7 @@ def _decode_one(path: Path, source: str, encoding: str | None, emap: EncodingMap
 def _check_encoding(encoding: str | None) -> None:
     if encoding is not None:
         try:
-            codecs.lookup(encoding)
+            text_codec(encoding)
         except LookupError:
             raise _fail(f"--encoding {encoding}: unknown codec (try utf-8, gb18030, big5hkscs, utf-16)")
 

@@ -30,7 +30,7 @@ from functools import lru_cache
 from charset_normalizer import from_bytes
 
 from .errors import InputError
-from .mojibake import punctuation, repair, table_chars
+from .mojibake import damage, punctuation, repair, table_chars
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -76,6 +76,7 @@ class Decoded:
     replaced: int = 0  # bytes that no candidate could decode, now U+FFFD
     repaired: str = ""  # the mojibake repair applied, e.g. "utf-8-as-gbk"
     guessed: int = 0  # bytes the misreading had lost, restored from context
+    damaged: int = 0  # places damaged before the bytes reached us (U+FFFD, 锟斤拷 runs)
 
 
 def sniff_binary(data: bytes) -> str | None:
@@ -169,13 +170,33 @@ def decode_counting(data: bytes, encoding: str) -> tuple[str, int]:
     return text, _COUNTER.replaced
 
 
+def text_codec(encoding: str) -> str:
+    """The canonical name of a codec that decodes bytes to text; LookupError otherwise.
+
+    >>> text_codec("GBK")
+    'gbk'
+    >>> text_codec("base64")
+    Traceback (most recent call last):
+    LookupError: 'base64' is not a text encoding
+    """
+    info = codecs.lookup(encoding)
+    try:
+        # A newline decodes in every text codec (UTF-16/32 need their width).
+        usable = getattr(info, "_is_text_encoding", True) and "\n".encode(info.name).decode(info.name) == "\n"
+    except UnicodeError:  # the "undefined" codec refuses everything
+        usable = False
+    if not usable:
+        raise LookupError(f"{encoding!r} is not a text encoding")
+    return info.name
+
+
 def widest(encoding: str) -> str:
     """The codec that decodes ``encoding``'s bytes without loss.
 
     >>> widest("GBK"), widest("big5"), widest("utf8")
     ('gb18030', 'big5hkscs', 'utf-8')
     """
-    name = codecs.lookup(encoding).name
+    name = text_codec(encoding)
     return _SUPERSETS.get(name, (name,))[0]
 
 
@@ -202,12 +223,19 @@ def decode_bytes(data: bytes, encoding: str | None = None, how: str = "override"
     decoded = _decode(data, encoding, how)
     fix = repair(decoded.text)
     if fix is None:
-        return decoded
+        # U+FFFD that we put in for bad bytes is not damage found in the source.
+        found = data.decode(decoded.encoding.replace("-sig", ""), "ignore") if decoded.replaced \
+            else decoded.text
+        return replace(decoded, damaged=damage(found))
     return replace(decoded, text=fix.text, repaired=fix.how, guessed=fix.guessed,
-                   replaced=decoded.replaced + fix.unresolved)
+                   replaced=decoded.replaced + fix.unresolved,
+                   damaged=max(0, damage(fix.text) - fix.unresolved))
 
 
 def _decode(data: bytes, encoding: str | None, how: str) -> Decoded:
+    kind = sniff_binary(data)
+    if kind:
+        raise InputError(f"not text: {kind}")
     if encoding:
         name = widest(encoding)
         if name.startswith("utf-8") and data.startswith(codecs.BOM_UTF8):
@@ -218,9 +246,6 @@ def _decode(data: bytes, encoding: str | None, how: str) -> Decoded:
         if data.startswith(bom):
             text, replaced = decode_counting(data[len(bom):], name.replace("-sig", ""))
             return Decoded(text, name, "bom", 0.0 if replaced else 1.0, replaced)
-    kind = sniff_binary(data)
-    if kind:
-        raise InputError(f"not text: {kind}")
     if b"\x00" in data:
         # Text in UTF-8 or a legacy codec has no NULs; they mean UTF-16/32 or binary.
         name = _utf16_without_bom(data)

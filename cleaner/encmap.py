@@ -14,11 +14,11 @@ wins. The named codec is widened like a detected one (``gbk`` decodes as
 """
 from __future__ import annotations
 
-import codecs
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+from .decode import text_codec
 from .errors import RuleError
 from .rules import ENCODING_MAP_FILE as FILE_NAME
 from .rules import toml_tables
@@ -60,13 +60,15 @@ def parse_encoding_map(name: str, raw: bytes) -> EncodingMap:
         where = f"{name}: path #{i}" + (f" ({glob!r})" if glob else "")
         if not isinstance(entry, dict) or set(entry) - {"glob", "encoding", "note"}:
             raise RuleError(f"{where}: fields are glob, encoding and an optional note")
-        encoding = entry.get("encoding")
+        encoding, note = entry.get("encoding"), entry.get("note", "")
         if not isinstance(glob, str) or not glob:
             raise RuleError(f"{where}: 'glob' must be a non-empty string")
         if not isinstance(encoding, str):
             raise RuleError(f"{where}: 'encoding' must be a string")
+        if not isinstance(note, str):
+            raise RuleError(f"{where}: 'note' must be a string")
         try:
-            out.append((glob, codecs.lookup(encoding).name))
+            out.append((glob, text_codec(encoding)))
         except LookupError:
             raise RuleError(f"{where}: unknown encoding {encoding!r}") from None
     return EncodingMap(tuple(out))

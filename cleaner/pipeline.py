@@ -17,7 +17,6 @@ from . import __version__
 from .decode import decode_bytes
 from .dedup import DedupSettings, find_duplicates
 from .errors import InputError
-from .mojibake import damage
 from .model import Page
 from .normalize import normalize_page
 from .report import encoding_summary, render_csv, render_report
@@ -52,7 +51,7 @@ def decode_file(path: Path, source: str, encoding: str | None = None,
     page.replaced = decoded.replaced
     page.repaired = decoded.repaired
     page.guessed = decoded.guessed
-    page.damaged = damage(text)
+    page.damaged = decoded.damaged
     for name, n in counts.items():
         page.count(name, n)
     page.chars_in = len(text)

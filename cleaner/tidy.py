@@ -23,7 +23,7 @@ _LINE_BREAKS = re.compile("\r\n?|[\u2028\u2029\x85\x0b\x0c]")
 
 # Named entities need their semicolon (so "AT&T" and "&copy2020" stay text),
 # except ``&nbsp`` which scrapers often leave without one.
-_ENTITY = re.compile(r"&(?:#[0-9]{1,7};?|#[xX][0-9a-fA-F]{1,6};?|[A-Za-z][A-Za-z0-9]{1,31};|nbsp\b)")
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7};?|#[xX][0-9a-fA-F]{1,6};?|[A-Za-z][A-Za-z0-9]{1,31};|nbsp(?![A-Za-z0-9]))")
 
 # C0 controls but tab and newline, DEL, C1 controls.
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
@@ -58,7 +58,7 @@ def _entity(match: re.Match[str]) -> str:
 
 
 def decode_entities(text: str) -> tuple[str, int]:
-    """Decode HTML entities; twice, for scrapers that escaped ``&`` as ``&amp;`` first.
+    """Decode HTML entities, again while a round decoded some (scrapers escape ``&`` as ``&amp;``).
 
     Unknown names are left as they are and not counted.
 
@@ -70,7 +70,7 @@ def decode_entities(text: str) -> tuple[str, int]:
     if "&" not in text:
         return text, 0
     total = 0
-    for _ in range(2):
+    while True:
         changed = 0
 
         def one(match: re.Match[str]) -> str:
@@ -97,12 +97,16 @@ def nfc(text: str) -> tuple[str, int]:
     return unicodedata.normalize("NFC", text), _unnormalized_clusters(text)
 
 
+# Hangul vowel and final jamo compose with what precedes them, like marks.
+_JAMO = re.compile("[\u1160-\u11ff\ud7b0-\ud7ff]")
+
+
 def _unnormalized_clusters(text: str) -> int:
     """Count base characters (with their combining marks) that NFC changes."""
     n, i = 0, 0
     while i < len(text):
         j = i + 1
-        while j < len(text) and unicodedata.combining(text[j]):
+        while j < len(text) and (unicodedata.combining(text[j]) or _JAMO.match(text[j])):
             j += 1
         if not unicodedata.is_normalized("NFC", text[i:j]):
             n += 1
@@ -117,8 +121,11 @@ def _keeps_joiner(text: str, i: int) -> bool:
     return all(_joins(text[j]) for j in (i - 1, i + 1))
 
 
+_HAN_OR_WIDE = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]")
+
+
 def _joins(ch: str) -> bool:
-    if ch.isspace() or ch.isascii() or "\u2e80" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef":
+    if ch.isspace() or ch.isascii() or _HAN_OR_WIDE.match(ch):
         return False
     return unicodedata.category(ch)[0] in "LMS"
 
@@ -156,9 +163,19 @@ def tidy(text: str) -> tuple[str, dict[str, int]]:
     >>> tidy("教育&nbsp;局\r\n")
     ('教育\xa0局\n', {'decode.html-entity': 1, 'decode.line-ending': 1})
     """
-    counts: dict[str, int] = {}
-    text, counts[ENTITY] = decode_entities(text)
-    text, counts[LINE_ENDING] = unify_line_endings(text)
-    text, counts[NFC] = nfc(text)
-    text, counts[CONTROL], counts[INVISIBLE] = remove_invisible(text)
+    counts = dict.fromkeys((ENTITY, LINE_ENDING, NFC, CONTROL, INVISIBLE), 0)
+    # A removal can complete an entity (``&\u200bamp;``) or bring a mark back
+    # to its base, so the steps repeat until a round changes nothing.
+    for _ in range(_ROUNDS):
+        text, entity = decode_entities(text)
+        text, ending = unify_line_endings(text)
+        text, composed = nfc(text)
+        text, control, invisible = remove_invisible(text)
+        for name, n in zip(counts, (entity, ending, composed, control, invisible)):
+            counts[name] += n
+        if not (entity or ending or composed or control or invisible):
+            break
     return text, {k: v for k, v in counts.items() if v}
+
+
+_ROUNDS = 8
