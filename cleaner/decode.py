@@ -65,6 +65,11 @@ _BINARY_MAGIC = (
 )
 
 
+_MAGIC_BY_FIRST_BYTE: dict[bytes, list[tuple[bytes, str]]] = {}
+for _magic, _kind in _BINARY_MAGIC:
+    _MAGIC_BY_FIRST_BYTE.setdefault(_magic[:1], []).append((_magic, _kind))
+
+
 @dataclass(frozen=True)
 class Decoded:
     """Text and how it was obtained."""
@@ -87,7 +92,7 @@ def sniff_binary(data: bytes) -> str | None:
     >>> sniff_binary("教育".encode("utf-8")) is None
     True
     """
-    for magic, kind in _BINARY_MAGIC:
+    for magic, kind in _MAGIC_BY_FIRST_BYTE.get(data[:1], ()):
         if data.startswith(magic):
             return kind
     return None
@@ -226,7 +231,8 @@ def decode_bytes(data: bytes, encoding: str | None = None, how: str = "override"
         # U+FFFD that we put in for bad bytes is not damage found in the source.
         found = data.decode(decoded.encoding.replace("-sig", ""), "ignore") if decoded.replaced \
             else decoded.text
-        return replace(decoded, damaged=damage(found))
+        damaged = damage(found)
+        return replace(decoded, damaged=damaged) if damaged else decoded
     return replace(decoded, text=fix.text, repaired=fix.how, guessed=fix.guessed,
                    replaced=decoded.replaced + fix.unresolved,
                    damaged=max(0, damage(fix.text) - fix.unresolved))

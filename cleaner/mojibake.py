@@ -118,7 +118,7 @@ def damage(text: str) -> int:
     >>> damage("教育\\ufffd\\ufffd局，锟斤拷锟斤拷。\\ufffd")
     3
     """
-    if "\ufffd" not in text and "锟斤拷" not in text:
+    if "\ufffd" not in text and "锟" not in text:  # one-character searches are the fastest
         return 0
     return len(_DAMAGE.findall(text))
 
