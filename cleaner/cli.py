@@ -39,6 +39,7 @@ RulesDir = Annotated[Optional[Path], typer.Option(
 Encoding = Annotated[Optional[str], typer.Option(
     "--encoding", help="Decode every file with this codec instead of detecting it "
     "(beats the per-path map, encodings.toml in the rules folder).")]
+OutDir = Annotated[Path, typer.Argument(help="Output folder (replaced atomically).")]
 StreamIn = Annotated[str, typer.Argument(help="JSON Lines of pages from the previous stage, or - for standard input.")]
 StreamOut = Annotated[str, typer.Argument(help="Where to write JSON Lines, or - for standard output.")]
 MinChars = Annotated[int, typer.Option(min=1, help="Paragraphs shorter than this (in key characters) are not signed.")]
@@ -144,7 +145,7 @@ def _settings(min_chars: int, shingle: int, num_perm: int, threshold: float) -> 
 @app.command()
 def run(
     raw: Annotated[Path, typer.Argument(help="Folder of raw scraped files.")] = Path("raw"),
-    out: Annotated[Path, typer.Argument(help="Output folder (replaced atomically).")] = Path("clean"),
+    out: OutDir = Path("clean"),
     rules: RulesDir = None,
     encoding: Encoding = None,
     min_chars: MinChars = _D.min_chars,
@@ -209,7 +210,7 @@ def split_cmd(source: StreamIn, out: StreamOut = "-", quiet: Quiet = False) -> N
 @app.command()
 def dedup(
     source: StreamIn,
-    out: Annotated[Path, typer.Argument(help="Output folder (replaced atomically).")] = Path("clean"),
+    out: OutDir = Path("clean"),
     min_chars: MinChars = _D.min_chars,
     shingle: Shingle = _D.shingle,
     num_perm: NumPerm = _D.num_perm,

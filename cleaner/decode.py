@@ -30,7 +30,7 @@ from functools import lru_cache
 from charset_normalizer import from_bytes
 
 from .errors import InputError
-from .mojibake import damage, punctuation, repair, table_chars
+from .mojibake import damage, everyday_big5, everyday_gb, punctuation, repair
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -40,16 +40,9 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 
-# Detected name → the codecs to try, widest first, so no character is lost.
-_SUPERSETS = {
-    "gb2312": ("gb18030",),
-    "gbk": ("gb18030",),
-    "cp936": ("gb18030",),
-    "gb18030": ("gb18030",),
-    "big5": ("big5hkscs", "cp950"),
-    "cp950": ("cp950", "big5hkscs"),
-    "big5hkscs": ("big5hkscs", "cp950"),
-}
+# Canonical codec name (CP936 is "gbk") → the superset that decodes its bytes
+# without loss.
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs"}
 
 # Signatures of files that are not text at all, by content, not by name.
 _BINARY_MAGIC = (
@@ -202,7 +195,7 @@ def widest(encoding: str) -> str:
     ('gb18030', 'big5hkscs', 'utf-8')
     """
     name = text_codec(encoding)
-    return _SUPERSETS.get(name, (name,))[0]
+    return _SUPERSETS.get(name, name)
 
 
 def decode_bytes(data: bytes, encoding: str | None = None, how: str = "override") -> Decoded:
@@ -296,20 +289,19 @@ def _everyday(encoding: str) -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def _everyday_gb() -> frozenset[str]:
-    return frozenset(table_chars("gb2312", range(0xB0, 0xD8), range(0xA1, 0xFF))) | punctuation()
+    return everyday_gb() | punctuation()
 
 
 @lru_cache(maxsize=1)
 def _everyday_big5() -> frozenset[str]:
-    big5 = table_chars("big5", range(0xA4, 0xC6), [*range(0x40, 0x7F), *range(0xA1, 0xFF)])
-    return frozenset(big5) | punctuation()
+    return everyday_big5() | punctuation()
 
 
 # Enough characters to tell the scripts apart, few enough to stay cheap.
 SHARE_SAMPLE = 400
 
 # A legacy decode is accepted without asking charset-normalizer when this
-# share of its Han characters is everyday characters of its script.
+# share of its non-ASCII characters is everyday in its script (chinese_share).
 CONFIDENT_SHARE = 0.8
 # Candidates always tried for bytes that are not UTF-8 (after the detector's).
 _LEGACY = ("gb18030", "big5hkscs", "cp950")
@@ -326,6 +318,7 @@ def _detect(data: bytes) -> Decoded:
     equals the most plausible Chinese wins.
     """
     gb = _strict(data, "gb18030")
+    known = {} if gb is None else {"gb18030": (gb, 0)}  # decoded once, reused below
     if gb is not None:
         share = chinese_share(gb, "gb18030")
         # Big5 text rarely reads as everyday GB characters; check below near-certainty.
@@ -339,9 +332,10 @@ def _detect(data: bytes) -> Decoded:
         detected = ""
     confidence = round(1.0 - best.chaos, 3) if best else 0.0
     names = dict.fromkeys(n for n in (detected, *_LEGACY, "utf-8") if n)
-    cands = [_Candidate(name, *decode_counting(data, name)) for name in names]
-    for c in cands:
-        c.share = chinese_share(c.text, c.name)
+    cands = []
+    for name in names:
+        text, replaced = known.get(name) or decode_counting(data, name)
+        cands.append(_Candidate(name, text, replaced, chinese_share(text, name)))
     chinese = [c for c in cands if c.share >= CONFIDENT_SHARE]
     pick = (
         max((c for c in chinese if not c.replaced), key=lambda c: c.share, default=None)
@@ -357,9 +351,9 @@ def _detect(data: bytes) -> Decoded:
     return Decoded(pick.text, pick.name, "plausibility", round(pick.share, 3), pick.replaced)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Candidate:
     name: str
     text: str
     replaced: int
-    share: float = 0.0
+    share: float

@@ -52,6 +52,19 @@ def table_chars(codec: str, leads: range, trails: range) -> set[str]:
 
 
 @lru_cache(maxsize=1)
+def everyday_gb() -> frozenset[str]:
+    """GB2312's 3,755 level-1 characters, the everyday ones of simplified text."""
+    return frozenset(table_chars("gb2312", range(0xB0, 0xD8), range(0xA1, 0xFF)))
+
+
+@lru_cache(maxsize=1)
+def everyday_big5() -> frozenset[str]:
+    """Big5's 5,401 common characters, the everyday ones of traditional text."""
+    big5 = table_chars("big5", range(0xA4, 0xC7), [*range(0x40, 0x7F), *range(0xA1, 0xFF)])
+    return frozenset(ch for ch in big5 if "\u4e00" <= ch <= "\u9fff")  # row C6 also holds symbols
+
+
+@lru_cache(maxsize=1)
 def common_chars() -> frozenset[str]:
     """Everyday Han characters of both scripts (GB2312 level 1 ∪ Big5 common).
 
@@ -60,10 +73,7 @@ def common_chars() -> frozenset[str]:
     >>> "鏁" in common_chars()
     False
     """
-    gb = table_chars("gb2312", range(0xB0, 0xD8), range(0xA1, 0xFF))
-    big5 = table_chars("big5", range(0xA4, 0xC7), [*range(0x40, 0x7F), *range(0xA1, 0xFF)])
-    big5 = {ch for ch in big5 if "\u4e00" <= ch <= "\u9fff"}  # row C6 holds symbols
-    return frozenset(gb | big5)
+    return everyday_gb() | everyday_big5()
 
 
 @lru_cache(maxsize=1)
@@ -74,17 +84,8 @@ def punctuation() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def _good_pattern() -> re.Pattern[str]:
-    chars = sorted(common_chars())
-    ranges, start, prev = [], chars[0], chars[0]
-    for ch in chars[1:]:
-        if ord(ch) != ord(prev) + 1:
-            ranges.append((start, prev))
-            start = ch
-        prev = ch
-    ranges.append((start, prev))
-    body = "".join(a if a == b else f"{a}-{b}" for a, b in ranges)
-    return re.compile(f"[{body}{PUNCT}]")
+def _plausible() -> frozenset[str]:
+    return frozenset(ch for ch in common_chars() | punctuation() if not ch.isspace())
 
 
 def plausibility(text: str, limit: int | None = SAMPLE_CHARS) -> float:
@@ -106,7 +107,7 @@ def plausibility(text: str, limit: int | None = SAMPLE_CHARS) -> float:
     total = len(NON_ASCII.findall(text))
     if not total:
         return 1.0
-    return len(_good_pattern().findall(text)) / total
+    return sum(map(_plausible().__contains__, text)) / total
 
 
 def damage(text: str) -> int:
@@ -128,37 +129,27 @@ _DAMAGE = re.compile("(?:\ufffd)+|(?:锟斤拷)+")
 
 # --- Repairs -----------------------------------------------------------------
 
-# CP1252's characters in 0x80-0x9F; Latin-1 characters map to their own byte.
-_CP1252_HIGH = {
+# The byte a Latin-1/CP1252 reader turned into each character: Latin-1
+# characters are their own byte; CP1252 puts other characters in 0x80-0x9F.
+_BYTE_OF = {chr(b): b for b in range(0x100)} | {
     bytes([b]).decode("cp1252"): b
     for b in range(0x80, 0xA0) if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
 }
 
 
-def _single_byte(text: str) -> bytes | None:
-    """The bytes a Latin-1/CP1252 reader turned into ``text``; None if impossible."""
-    out = bytearray()
-    for ch in text:
-        code = ord(ch)
-        if code < 0x100:
-            out.append(code)
-        elif ch in _CP1252_HIGH:
-            out.append(_CP1252_HIGH[ch])
-        else:
-            return None
-    return bytes(out)
-
-
 def _misread_single_byte(text: str) -> bytes:
-    """Re-encode runs of Latin-1/CP1252 characters to bytes; keep other text as GB18030.
+    """Re-encode Latin-1/CP1252 characters to their bytes; keep other text as GB18030.
 
     Text that was never misread (real Chinese among the mojibake) survives
     the GB18030 round trip unchanged.
     """
     out = bytearray()
     for ch in text:
-        b = _single_byte(ch)
-        out += b if b is not None else ch.encode("gb18030")
+        b = _BYTE_OF.get(ch)
+        if b is None:
+            out += ch.encode("gb18030")
+        else:
+            out.append(b)
     return bytes(out)
 
 

@@ -23,8 +23,12 @@ from .report import encoding_summary, render_csv, render_report
 from .rules import RuleSet
 from .split import split_speeches
 from .store import atomic_dir, doc_path, dump_jsonl, unique_stems
-from .tidy import tidy
 from .strip import strip_boilerplate
+from .tidy import tidy
+
+
+# What the page keeps of how its bytes were decoded (every Decoded field but the text).
+_DECODE_FIELDS = ("encoding", "decided_by", "confidence", "replaced", "repaired", "guessed", "damaged")
 
 
 def decode_file(path: Path, source: str, encoding: str | None = None,
@@ -45,13 +49,8 @@ def decode_file(path: Path, source: str, encoding: str | None = None,
         page.error = str(exc)
         return page
     text, counts = tidy(decoded.text)
-    page.encoding = decoded.encoding
-    page.decided_by = decoded.decided_by
-    page.confidence = decoded.confidence
-    page.replaced = decoded.replaced
-    page.repaired = decoded.repaired
-    page.guessed = decoded.guessed
-    page.damaged = decoded.damaged
+    for name in _DECODE_FIELDS:
+        setattr(page, name, getattr(decoded, name))
     for name, n in counts.items():
         page.count(name, n)
     page.chars_in = len(text)
