@@ -31,6 +31,7 @@ class Speech:
     title: str | None
     paragraphs: list[str]
     line: int  # source line where the speech starts
+    subtitles: list[str] = field(default_factory=list)  # subtitle and byline lines under the title
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Page:
     guessed: int = 0  # bytes the misreading had lost, restored from context
     damaged: int = 0  # places damaged before us: runs of U+FFFD or 锟斤拷
     chars_in: int = 0
+    layout: str = ""  # preview, blank-line or one-line: how the page laid out its paragraphs
     lines: list[tuple[int, str]] = field(default_factory=list)
     edits: list[Edit] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
@@ -90,6 +92,7 @@ class Page:
             guessed=d.get("guessed", 0),
             damaged=d.get("damaged", 0),
             chars_in=d.get("chars_in", 0),
+            layout=d.get("layout", ""),
             lines=[(int(n), t) for n, t in d.get("lines", [])],
             edits=[Edit(**e) for e in d.get("edits", [])],
             counts=dict(d.get("counts", {})),

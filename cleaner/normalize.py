@@ -39,7 +39,7 @@ def unescape_quotes(text: str) -> tuple[str, int]:
     return re.subn(r"\\+([\"'])", r"\1", text)
 
 
-_LINE_MARKER = re.compile(f"^[{_WS}]*(?:(?:>|&gt;|＞)[{_WS}]*)+")
+_LINE_MARKER = re.compile(f"^[{_WS}]*(?:(?:>|&gt;|＞|#+(?![^#\n]{{1,30}}#)[、.．]?)[{_WS}]*)+")
 
 
 def strip_line_markers(text: str) -> tuple[str, int]:
@@ -47,10 +47,26 @@ def strip_line_markers(text: str) -> tuple[str, int]:
 
     >>> strip_line_markers(">一、202_年工作回顾")
     ('一、202_年工作回顾', 1)
+    >>> strip_line_markers("# 教育部2024年工作要点"), strip_line_markers("#话题# 教育")
+    (('教育部2024年工作要点', 1), ('#话题# 教育', 0))
     >>> strip_line_markers("a > b")
     ('a > b', 0)
     """
     return _LINE_MARKER.subn("", text)
+
+
+_STRAY_MARK = re.compile(f"(?<=[{HAN}])[`´]+(?=[{HAN}])")
+
+
+def strip_stray_marks(text: str) -> tuple[str, int]:
+    """Remove backticks stranded between two Chinese characters.
+
+    >>> strip_stray_marks("拒腐防变的`能力")
+    ('拒腐防变的能力', 1)
+    >>> strip_stray_marks("run `make test` now")
+    ('run `make test` now', 0)
+    """
+    return _STRAY_MARK.subn("", text)
 
 
 def strip_indentation(text: str) -> tuple[str, int]:
@@ -160,6 +176,18 @@ def _token_has_digit(text: str, start: int, end: int) -> bool:
 
 
 _SPACE_RUN = re.compile(f"[{_WS}]+")
+_SENTENCE_MARK = re.compile(r"[，,。；;！？!?：:、（）()]")
+_HAN_WORD_END = re.compile(f"[{HAN}]{{2}}$")
+_HAN_WORD_START = re.compile(f"[{HAN}]{{2}}")
+
+
+def _is_phrase_line(text: str) -> bool:
+    """A title-like line (short, no punctuation) whose spaces separate phrases.
+
+    >>> _is_phrase_line("认清形势 科学发展"), _is_phrase_line("深入研 究，我们要")
+    (True, False)
+    """
+    return len(text.strip()) <= 60 and not _SENTENCE_MARK.search(text)
 
 
 def squeeze_spaces(text: str) -> tuple[str, int]:
@@ -177,7 +205,13 @@ def squeeze_spaces(text: str) -> tuple[str, int]:
     ('使用 PPT 课件', 0)
     >>> squeeze_spaces("a    b")
     ('a b', 1)
+
+    A title line keeps the spaces between its phrases:
+
+    >>> squeeze_spaces("认清形势 科学发展 狠抓管理")
+    ('认清形势 科学发展 狠抓管理', 0)
     """
+    phrases = _is_phrase_line(text)
     out, pos, changed = [], 0, 0
     for m in _SPACE_RUN.finditer(text):
         start, end = m.span()
@@ -188,7 +222,8 @@ def squeeze_spaces(text: str) -> tuple[str, int]:
             if before.isdigit() and after in "%％‰":
                 drop = True  # 103 % → 103%
             elif is_cjk(before) and is_cjk(after):
-                drop = True
+                drop = not (phrases and _HAN_WORD_END.search(text, 0, start)
+                            and _HAN_WORD_START.match(text, end))
             elif is_cjk(before) and after.isascii() and after.isalnum():
                 t = _ASCII_TOKEN.match(text, end)
                 drop = bool(t) and _token_has_digit(text, *t.span())
@@ -213,6 +248,7 @@ def squeeze_spaces(text: str) -> tuple[str, int]:
 FIXERS = (
     ("normalize.escaped-quote", unescape_quotes),
     ("normalize.line-marker", strip_line_markers),
+    ("normalize.stray-mark", strip_stray_marks),
     ("normalize.indent", strip_indentation),
     ("normalize.punct-width", widen_punctuation),
     ("normalize.curly-quote", curl_double_quotes),
@@ -241,7 +277,7 @@ def normalize_line(text: str) -> tuple[str, dict[str, int]]:
 def normalize_page(page: Page) -> Page:
     """Normalize every line of ``page`` in place; blank lines stay blank.
 
-    Removed line markers are recorded as edits (they delete visible text);
+    Removed line markers and stray marks are recorded as edits (they delete visible text);
     width and spacing changes are counted per rule.
     """
     lines = []
@@ -250,6 +286,8 @@ def normalize_page(page: Page) -> Page:
         if marker and text[marker.end():].strip():
             page.edits.append(Edit("normalize", "normalize.line-marker", lineno,
                                    "delete_span", marker.group()))
+        for mark in _STRAY_MARK.findall(text):
+            page.edits.append(Edit("normalize", "normalize.stray-mark", lineno, "delete_span", mark))
         new, counts = normalize_line(text)
         for rule, n in counts.items():
             page.count(rule, n)

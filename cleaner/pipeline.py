@@ -19,6 +19,7 @@ from .dedup import DedupSettings, find_duplicates
 from .errors import InputError
 from .model import Page
 from .normalize import normalize_page
+from .repair import repair_page
 from .report import encoding_summary, render_csv, render_report
 from .rules import RuleSet
 from .split import split_speeches
@@ -66,8 +67,15 @@ def strip_page(page: Page, ruleset: RuleSet) -> Page:
     return page
 
 
+def repair(page: Page) -> Page:
+    if page.error is not None or "repair" in page.stages:
+        return page
+    return repair_page(page)
+
+
 def normalize(page: Page) -> Page:
-    return page if page.error is not None else normalize_page(page)
+    """Layout repair (unless done already), then punctuation and whitespace."""
+    return page if page.error is not None else normalize_page(repair(page))
 
 
 def split(page: Page) -> Page:
@@ -76,7 +84,7 @@ def split(page: Page) -> Page:
 
 def clean_page(page: Page, ruleset: RuleSet) -> Page:
     """Every per-file stage after decoding, in order."""
-    return split(normalize(strip_page(page, ruleset)))
+    return split(normalize(repair(strip_page(page, ruleset))))
 
 
 def corpus_records(pages: list[Page], stems: dict[str, str],
@@ -91,6 +99,7 @@ def corpus_records(pages: list[Page], stems: dict[str, str],
                 "source": page.source,
                 "n": sp.n,
                 "title": sp.title,
+                "subtitles": sp.subtitles,
                 "text": text,
                 "encoding": page.encoding,
                 "line": sp.line,
@@ -134,6 +143,7 @@ def write_output(
         "inputs": [
             {"source": p.source, "sha256": p.sha256, "size": p.size,
              "encoding": p.encoding or None, "decided_by": p.decided_by or None,
+             "layout": p.layout or None,
              "repaired": p.repaired or None, "error": p.error}
             for p in pages
         ],

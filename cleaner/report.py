@@ -86,10 +86,12 @@ def render_report(pages: list[Page], records: list[dict], clusters: list[Cluster
         out += ["## Failed inputs", "", "| file | reason |", "|---|---|"]
         out += [f"| {p.source} | {p.error} |" for p in failed]
         out.append("")
-    out += ["## Files", "", "| file | encoding | chars in | speeches | titles |", "|---|---|---|---|---|"]
+    out += ["## Files", "", "| file | encoding | layout | chars in | speeches | titles |",
+            "|---|---|---|---|---|---|"]
     for p in ok:
         titles = "; ".join(_clip(s.title or "(untitled)", 30) for s in p.speeches or [])
-        out.append(f"| {p.source} | {p.encoding} | {p.chars_in} | {len(p.speeches or [])} | {titles} |")
+        out.append(f"| {p.source} | {p.encoding} | {p.layout or '-'} | {p.chars_in} "
+                   f"| {len(p.speeches or [])} | {titles} |")
     out.append("")
     counts: Counter[str] = Counter()
     for p in ok:

@@ -7,8 +7,11 @@ Pages from essay sites often carry several pieces. A piece starts at
   title repeated once in between: pieces without any marker start this way;
 * the first line of the page, when it looks like a title.
 
-A title repeated right below itself is one title. Every other non-empty line
-is a paragraph.
+A title repeated right below itself is one title. Title-like lines between a
+title and the salutation (a second title, ``——在…会议上的讲话``, a byline such
+as ``---***教育局 局长``) are the speech's subtitles, not body text. Site
+suffixes (``…范文``, ``…篇三``, ``(精选5篇)``) are cut from titles. Every other
+non-empty line is a paragraph.
 """
 from __future__ import annotations
 
@@ -27,6 +30,14 @@ _ENUMERATION = re.compile(
     f"^(（[{_NUM}]+）|\\([{_NUM}]+\\)|[{_NUM}]+[、.．]|第[{_NUM}]+[，,、]|[{_NUM}]是)"
 )
 _TERMINAL = tuple("。！？；，：、…!?;,:")
+_DASH_LED = re.compile(r"^\s*(—{1,3}|-{2,3}|－{2,3})\s*\S")
+# Suffixes that sites append to a speech's title; each is cut, repeatedly, from the end.
+TITLE_SUFFIX = re.compile(
+    f"(篇[{_NUM}]+|范文(大全|精选)?|[（(【\\[](精选|通用|优选|推荐|热门|最新|完整版|精品|"
+    f"\\d+页(珍藏|精品)?版|word版|doc版|[{_NUM}]+篇)[^）)】\\]]{{0,8}}[）)】\\]]|"
+    f"(精选|通用)[{_NUM}]+篇|模板|范本)$"
+)
+TITLE_MIN_CHARS = 4
 _WS = re.compile(r"\s+")
 
 
@@ -80,6 +91,61 @@ def is_title_like(line: str) -> bool:
     )
 
 
+def strip_title_suffix(title: str) -> tuple[str, str]:
+    """Cut the site's suffixes off a title: the title and what was cut.
+
+    >>> strip_title_suffix("教育局长教育工作会讲话内容篇十二")
+    ('教育局长教育工作会讲话内容', '篇十二')
+    >>> strip_title_suffix("教育局长在2024年全市双减工作会议上的讲话范文")
+    ('教育局长在2024年全市双减工作会议上的讲话', '范文')
+    >>> strip_title_suffix("校长开学典礼讲话稿(精选5篇)")
+    ('校长开学典礼讲话稿', '(精选5篇)')
+    >>> strip_title_suffix("第三篇")
+    ('第三篇', '')
+    """
+    cut = ""
+    while True:
+        m = TITLE_SUFFIX.search(title)
+        if not m or len(title) - len(m.group()) < TITLE_MIN_CHARS:
+            return title, cut
+        title, cut = title[:m.start()].rstrip(" -_—:："), m.group() + cut
+
+
+def is_subtitle(line: str) -> bool:
+    """True for a dash-led subtitle or byline: ``——在…会议上的讲话``, ``---***教育局 局长``.
+
+    >>> is_subtitle("——教育局局长在2024教育工作会议上的讲话"), is_subtitle("---***教育局 局长")
+    (True, True)
+    >>> is_subtitle("——关于形势：加强思想和思路建设，加强现代教育体系建设。")
+    False
+    """
+    return bool(_DASH_LED.match(line)) and is_title_like(line.lstrip(" —-－"))
+
+
+def title_block(texts: list[str]) -> int:
+    """How many of the lines that follow a title are its subtitles.
+
+    They are title-like lines followed by the salutation, or dash-led
+    subtitle and byline lines.
+
+    >>> title_block(["认清形势 科学发展", "——在教育工作会议上的讲话", "各位校长、同志们：", "正文。"])
+    2
+    >>> title_block(["——在教育工作会议上的讲话", "新春伊始，我们召开会议。"])
+    1
+    >>> title_block(["一年来的工作", "新春伊始，我们召开会议。"])
+    0
+    """
+    n = 0
+    while n < len(texts) and n < 6 and (is_subtitle(texts[n]) or is_title_like(texts[n])):
+        n += 1
+    if n < len(texts) and is_salutation(texts[n]):
+        return n
+    k = 0
+    while k < n and is_subtitle(texts[k]):
+        k += 1
+    return k
+
+
 def _same(a: str, b: str) -> bool:
     return _WS.sub("", a) == _WS.sub("", b)
 
@@ -100,7 +166,11 @@ def find_starts(texts: list[str]) -> list[tuple[int, str | None]]:
     [(0, '标题甲'), (3, '标题乙')]
     """
     starts: list[tuple[int, str | None]] = []
+    if texts and piece_marker(texts[0]) is None and is_title_like(texts[0]):
+        starts.append((0, texts[0]))  # the page's title line
     for i, text in enumerate(texts):
+        if i == 0 and starts:
+            continue
         title = piece_marker(text)
         if title is not None:
             if title == "" and i + 1 < len(texts) and is_title_like(texts[i + 1]):
@@ -140,12 +210,25 @@ def split_speeches(page: Page) -> Page:
                 page.record(Edit("split", "split.repeated-title", lines[body[0]][0],
                                  "drop_line", texts[body[0]]))
                 body = body[1:]  # a title repeated under itself
+        subtitles = []
+        if title is not None:
+            n = title_block([texts[i] for i in body])
+            subtitles = []
+            for i in body[:n]:
+                sub, cut = strip_title_suffix(texts[i])
+                if cut:
+                    page.record(Edit("split", "split.title-suffix", lines[i][0], "delete_span", cut))
+                subtitles.append(sub)
+            body = body[n:]
+            title, cut = strip_title_suffix(title)
+            if cut:
+                page.record(Edit("split", "split.title-suffix", lines[begin][0], "delete_span", cut))
         paragraphs = [texts[i] for i in body]
         if not paragraphs:
             for i in range(begin, end):
                 page.record(Edit("split", "split.empty-speech", lines[i][0], "drop_line", texts[i]))
             continue
-        speeches.append(Speech(len(speeches) + 1, title, paragraphs, lines[begin][0]))
+        speeches.append(Speech(len(speeches) + 1, title, paragraphs, lines[begin][0], subtitles))
     page.speeches = speeches
     page.stages.append("split")
     return page

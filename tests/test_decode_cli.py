@@ -423,7 +423,7 @@ def test_map_decides_the_big5_file(map_case):
     report = (tmp / "out" / "report.md").read_text(encoding="utf-8")
     assert "| big5hkscs | map | 1 |" in report and "| utf-8 | map | 1 |" in report
     # the Files table: the title and its newline, decoded as five characters
-    assert f"| {BIG5_SOURCE} | big5hkscs | {len(BIG5_TITLE) + 1} | 0 |" in report
+    assert f"| {BIG5_SOURCE} | big5hkscs | one-line | {len(BIG5_TITLE) + 1} | 0 |" in report
     enc = json.loads((tmp / "out" / "manifest.json").read_text(encoding="utf-8"))["encodings"]
     assert enc["files"] == {"big5hkscs": 1, "utf-8": 1}
     assert enc["decided_by"] == {"map": 2}

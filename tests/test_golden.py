@@ -56,5 +56,33 @@ def test_every_removal_names_a_rule_and_a_source_line(seed_pages, name):
     page = seed_pages[name]
     raw_lines = (ROOT / "raw" / name).read_text(encoding="utf-8-sig").split("\n")
     for edit in page.edits:
-        assert edit.rule and edit.stage in {"strip", "normalize", "split"}
+        assert edit.rule and edit.stage in {"strip", "repair", "normalize", "split"}
         assert edit.text and edit.text in raw_lines[edit.line - 1]
+
+
+def _paragraphs(page) -> list[str]:
+    return [p for sp in page.speeches for p in sp.paragraphs]
+
+
+@pytest.mark.parametrize(("name", "text"), _cases("whole"))
+def test_paragraph_stands_alone(seed_pages, name, text):
+    assert text in _paragraphs(seed_pages[name])
+
+
+@pytest.mark.parametrize(("name", "text"), _cases("starts"))
+def test_paragraph_starts_here(seed_pages, name, text):
+    assert any(p.startswith(text) for p in _paragraphs(seed_pages[name]))
+
+
+@pytest.mark.parametrize("name", SEED_NAMES)
+def test_subtitles_are_kept_apart_from_the_body(seed_pages, name):
+    expected = {int(n): subs for n, subs in GOLDEN[name].get("subtitles", {}).items()}
+    page = seed_pages[name]
+    assert {sp.n: sp.subtitles for sp in page.speeches if sp.subtitles} == expected
+    body = _paragraphs(page)
+    assert not any(sub in body for subs in expected.values() for sub in subs)
+
+
+@pytest.mark.parametrize("name", SEED_NAMES)
+def test_layout_is_recognised(seed_pages, name):
+    assert seed_pages[name].layout == GOLDEN[name]["layout"]
