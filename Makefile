@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 RAW    ?= raw
 OUT    ?= clean
 
-.PHONY: run test check-clean bench clean-venv
+.PHONY: run test check-clean bench eval clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ check-clean: $(VENV)/.installed
 # Speed against a baseline timed in the same run; see benchmarks/README.md.
 bench: $(VENV)/.installed
 	$(BIN)/python -m benchmarks
+
+# Cleaning quality on generated pages with known truth; see benchmarks/README.md.
+eval: $(VENV)/.installed
+	$(BIN)/python -m benchmarks cleaning
 
 clean-venv:
 	rm -rf $(VENV)

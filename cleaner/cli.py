@@ -19,8 +19,9 @@ from .decode import text_codec
 from .dedup import DedupSettings
 from .errors import CleanerError, RuleError, UsageError
 from .model import Page
-from .pipeline import clean_page, decode_file, normalize, split, strip_page, write_output
+from .pipeline import clean_page, decode_file, normalize, repair, split, strip_page, write_output
 from .encmap import EncodingMap, load_encoding_map
+from .explain import render, trace_page
 from .rules import check_rules, default_rules_dir, load_rules
 from .store import check_layout, dump_jsonl, list_inputs, write_text_atomic
 
@@ -195,9 +196,18 @@ def strip(source: StreamIn, out: StreamOut = "-", rules: RulesDir = None, quiet:
     _write_pages((strip_page(p, ruleset) for p in _progress(_read_pages(source), quiet, "strip")), out)
 
 
+@app.command("repair")
+def repair_cmd(source: StreamIn, out: StreamOut = "-", quiet: Quiet = False) -> None:
+    """Repair the layout: rejoin preview chunks and broken lines, re-split flattened paragraphs."""
+    _write_pages((repair(p) for p in _progress(_read_pages(source), quiet, "repair")), out)
+
+
 @app.command("normalize")
 def normalize_cmd(source: StreamIn, out: StreamOut = "-", quiet: Quiet = False) -> None:
-    """Fix punctuation width, spacing, indentation, markers and escaped quotes."""
+    """Fix punctuation width, spacing, indentation, markers and escaped quotes.
+
+    Repairs the layout first when the pages have not been through 'cleaner repair'.
+    """
     _write_pages((normalize(p) for p in _progress(_read_pages(source), quiet, "normalize")), out)
 
 
@@ -223,6 +233,30 @@ def dedup(
     if missing:
         raise _fail(f"{missing[0]}: page has not been split; run 'cleaner split' first")
     _finish(pages, out, _settings(min_chars, shingle, num_perm, threshold), quiet)
+
+
+@app.command()
+def explain(
+    file: Annotated[Path, typer.Argument(help="The raw file to explain.")],
+    rules: RulesDir = None,
+    encoding: Encoding = None,
+    color: Annotated[Optional[bool], typer.Option(
+        "--color/--no-color", help="Colour the changes. Default: when standard output is a terminal.")] = None,
+    only_changed: Annotated[bool, typer.Option(
+        "--only-changed", help="Print only the lines that changed.")] = False,
+    context: Annotated[int, typer.Option(
+        min=0, help="Print only changed lines and N lines around each (implies --only-changed).")] = 0,
+) -> None:
+    """Show a raw file with every removed or changed span and the rule id that did it."""
+    _check_encoding(encoding)
+    ruleset, emap = _load(rules), _load_map(rules)
+    page = _decode_one(file, file.name, encoding, emap)
+    if page.error is not None:
+        raise _fail(f"{file}: {page.error}", 1)
+    use_color = sys.stdout.isatty() if color is None else color
+    trace = trace_page(page, ruleset)
+    typer.echo("\n".join(render(trace, use_color, only_changed or context > 0, context)),
+               color=use_color)
 
 
 @rules_app.command("check")

@@ -202,6 +202,14 @@ def split_speeches(page: Page) -> Page:
     for k, (begin, title) in enumerate(starts):
         end = starts[k + 1][0] if k + 1 < len(starts) else len(texts)
         body = list(range(begin, end))
+        marker = _MARKER_PREFIX.match(texts[begin]) if body else None
+        if marker:
+            word = re.match(f"第[{_NUM}]+篇", texts[begin]).group()
+            bare = not marker.group(1).strip()
+            page.record(Edit("split", "split.piece-marker", lines[begin][0],
+                             "drop_line" if bare else "delete_span", texts[begin] if bare else word))
+            if title is None:
+                body = body[1:]  # a bare marker without a title line
         if title is not None and body:
             body = body[1:]  # the start line carries the title
             if body and piece_marker(texts[begin]) == "" and _same(texts[body[0]], title):

@@ -78,8 +78,8 @@ def full_run(tmp_path_factory):
 # 1. Help
 # --------------------------------------------------------------------------
 
-COMMANDS = [[], ["run"], ["decode"], ["strip"], ["normalize"], ["split"], ["dedup"],
-            ["rules"], ["rules", "check"]]
+COMMANDS = [[], ["run"], ["decode"], ["strip"], ["repair"], ["normalize"], ["split"], ["dedup"],
+            ["explain"], ["rules"], ["rules", "check"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "root")
@@ -95,8 +95,8 @@ def test_help(command):
 def test_every_command_has_help_text():
     root = get_command(app)
     assert root.help and root.help.strip()
-    assert set(root.commands) == {"run", "decode", "strip", "normalize", "split", "dedup",
-                                  "rules"}
+    assert set(root.commands) == {"run", "decode", "strip", "repair", "normalize", "split", "dedup",
+                                  "explain", "rules"}
     seen = []
 
     def walk(group, prefix):
@@ -206,7 +206,7 @@ def decoded(tmp_path_factory):
     return target
 
 
-@pytest.mark.parametrize("stage", ["strip", "normalize", "split"])
+@pytest.mark.parametrize("stage", ["strip", "repair", "normalize", "split"])
 def test_jsonl_stage_reads_and_writes_jsonl(tmp_path, decoded, stage):
     target = tmp_path / f"{stage}.jsonl"
     result = invoke(stage, decoded, target)
@@ -254,12 +254,14 @@ def test_dedup_writes_output_folder(tmp_path, decoded):
     assert read_jsonl(out / "corpus.jsonl")
 
 
-def test_stage_chain_equals_run(tmp_path, full_run):
+@pytest.mark.parametrize("stages", [("strip", "normalize", "split"),
+                                    ("strip", "repair", "normalize", "split")])
+def test_stage_chain_equals_run(tmp_path, full_run, stages):
     raw, run_out, run_result = full_run
     assert run_result.exit_code == 0
     stream = tmp_path / "decode.jsonl"
     assert invoke("decode", raw, stream).exit_code == 0
-    for stage in ("strip", "normalize", "split"):
+    for stage in stages:
         target = tmp_path / f"{stage}.jsonl"
         result = invoke(stage, stream, target)
         assert result.exit_code == 0, result.output

@@ -50,9 +50,12 @@ def test_numbering_must_run_on_from_one():
 
 
 def test_page_numbers_go_and_content_numbers_stay():
-    text, removed = drop_page_numbers("总体水 2 平，自 6 身素质，措施 153 条，学生 19957 人次，建成 5 所学校", 20)
-    assert text == "总体水平，自身素质，措施 153 条，学生 19957 人次，建成 5 所学校"
-    assert removed == [" 2 ", " 6 "]
+    text, removed = drop_page_numbers("总体水 2 平，自 6 身素质，措施 153 条，学生 19957 人次，建成 15 所学校", 20)
+    assert text == "总体水平，自身素质，措施 153 条，学生 19957 人次，建成 15 所学校"
+    assert [span for _, span in removed] == [" 2 ", " 6 "]
+    # Rising page numbers are dropped even before a measure word; a lone one there stays.
+    assert drop_page_numbers("素养 3 课堂，新 4 课程", 20)[0] == "素养课堂，新课程"
+    assert drop_page_numbers("建成 5 所学校", 20)[0] == "建成 5 所学校"
 
 
 def test_flattened_text_is_cut_where_paragraphs_ended():
@@ -106,3 +109,12 @@ def test_repair_is_idempotent(text):
     once = repair_page(_page(text.split("\n")))
     twice = repair_page(_page([t for _, t in once.lines]))
     assert [t for _, t in twice.lines] == [t for _, t in once.lines]
+
+
+def test_a_sentence_cut_by_blank_lines_is_rejoined():
+    cut = "有效加强教学管理，创新实施“三段四横五纵”的管理模式，完成了全县8所学校的检查，对各校“精细化管理和"
+    lines = ["标题", "", cut, "", "", "教学常规落实”进行评估。", "", "二、下一步工作", "", "同志们，要认真落实；", "",
+             "抓课堂教学主阵地，打牢思想基础。"]
+    page = join_broken_lines(_page(list(lines)))
+    assert [t for _, t in page.lines if t] == ["标题", cut + "教学常规落实”进行评估。", "二、下一步工作",
+                                                "同志们，要认真落实；", "抓课堂教学主阵地，打牢思想基础。"]
