@@ -30,6 +30,7 @@ _ENUMERATION = re.compile(
     f"^(（[{_NUM}]+）|\\([{_NUM}]+\\)|[{_NUM}]+[、.．]|第[{_NUM}]+[，,、]|[{_NUM}]是)"
 )
 _TERMINAL = tuple("。！？；，：、…!?;,:")
+_DATE_LINE = re.compile(r"^\s*[（(]?\s*\d{4}\s*年\s*\d{1,2}\s*月(\s*\d{1,2}\s*日)?\s*[）)]?\s*$")
 _DASH_LED = re.compile(r"^\s*(—{1,3}|-{2,3}|－{2,3})\s*\S")
 # Suffixes that sites append to a speech's title; each is cut, repeatedly, from the end.
 TITLE_SUFFIX = re.compile(
@@ -112,13 +113,17 @@ def strip_title_suffix(title: str) -> tuple[str, str]:
 
 
 def is_subtitle(line: str) -> bool:
-    """True for a dash-led subtitle or byline: ``——在…会议上的讲话``, ``---***教育局 局长``.
+    """True for a dash-led subtitle or byline (``——在…会议上的讲话``, ``---***教育局 局长``) or a date line.
 
     >>> is_subtitle("——教育局局长在2024教育工作会议上的讲话"), is_subtitle("---***教育局 局长")
     (True, True)
+    >>> is_subtitle("（2018年7月11日）")
+    True
     >>> is_subtitle("——关于形势：加强思想和思路建设，加强现代教育体系建设。")
     False
     """
+    if _DATE_LINE.match(line):
+        return True
     return bool(_DASH_LED.match(line)) and is_title_like(line.lstrip(" —-－"))
 
 
@@ -187,6 +192,25 @@ def find_starts(texts: list[str]) -> list[tuple[int, str | None]]:
     return starts
 
 
+def _page_heading(page: Page, speeches: list[Speech], texts: list[str],
+                  lines: list[tuple[int, str]]) -> None:
+    """On a page of several speeches, a first line over the first speech's own title heads the page.
+
+    The first speech then takes its own title (its first plain subtitle line),
+    and the page heading is recorded as dropped.
+    """
+    if len(speeches) < 2 or not texts or piece_marker(texts[0]) is not None:
+        return
+    first = speeches[0]
+    if first.line != lines[0][0] or first.title is None:
+        return
+    own = next((k for k, sub in enumerate(first.subtitles) if not is_subtitle(sub)), None)
+    if own is None:
+        return
+    page.record(Edit("split", "split.page-heading", first.line, "drop_line", texts[0]))
+    first.title = first.subtitles.pop(own)
+
+
 def split_speeches(page: Page) -> Page:
     """Fill ``page.speeches`` from its lines (in place) and return it.
 
@@ -237,6 +261,7 @@ def split_speeches(page: Page) -> Page:
                 page.record(Edit("split", "split.empty-speech", lines[i][0], "drop_line", texts[i]))
             continue
         speeches.append(Speech(len(speeches) + 1, title, paragraphs, lines[begin][0], subtitles))
+    _page_heading(page, speeches, texts, lines)
     page.speeches = speeches
     page.stages.append("split")
     return page
