@@ -6,8 +6,10 @@ so small files are the common case), written to a temporary folder. 80% of the
 files are UTF-8; the rest are split evenly among GB18030, UTF-16 LE and BE with
 a byte-order mark, and UTF-8 with a byte-order mark.
 
-Five arms are timed in the same run, each the best (min) of ``REPEATS`` passes.
-On bytes already in memory:
+Five arms are timed in the same run, in ``REPEATS`` interleaved rounds: each
+round runs every arm once (``timing.best_of_each``), so a busy moment on a
+shared machine falls on all arms alike, and each arm's time is its best (min)
+round. On bytes already in memory:
 
 - ``decode_bytes``: ``cleaner.decode.decode_bytes(data)``: the encoding
   decision, the decode and the mojibake check;
@@ -23,9 +25,10 @@ On files, each reading its file:
 - ``charset-normalizer file``: ``from_path(path).best()`` then ``str()``.
 
 A second table times ``decode_bytes`` and the baseline on each encoding's
-files alone, to show where the time goes. Then the texts are checked against
-the chunks they were made from. A file that ``decode_bytes`` does not give back
-exactly is a decoding bug: it is listed, and ``main()`` returns 1.
+files alone, interleaved the same way, to show where the time goes. Then the
+texts are checked against the chunks they were made from. A file that
+``decode_bytes`` does not give back exactly is a decoding bug: it is listed,
+and ``main()`` returns 1.
 """
 from __future__ import annotations
 
@@ -47,9 +50,9 @@ from cleaner.pipeline import decode_file
 from cleaner.tidy import tidy
 
 try:
-    from benchmarks.timing import best_of
+    from benchmarks.timing import best_of_each
 except ImportError:  # run as a script: benchmarks/ is on sys.path
-    from timing import best_of
+    from timing import best_of_each
 
 RAW = Path(__file__).resolve().parent.parent / "raw"
 SEED = 0
@@ -200,8 +203,9 @@ def print_by_encoding(samples: list[Sample]) -> None:
     print(f"{'encoding':<16} {'files':>6} {'MB':>7} {'ours s':>8} {'base s':>8} {'ratio':>7}  decided by")
     for label in ENCODERS:
         group = [s for s in samples if s.label == label]
-        ours, decoded = best_of(partial(ours_bytes, group), REPEATS)
-        base, _ = best_of(partial(baseline, group), REPEATS)
+        timed = best_of_each({"ours": partial(ours_bytes, group), "base": partial(baseline, group)},
+                             REPEATS)
+        (ours, decoded), (base, _) = timed["ours"], timed["base"]
         how = Counter(d.decided_by for d in decoded)
         print(f"{label:<16} {len(group):>6} {sum(len(s.data) for s in group) / 1e6:>7.2f} "
               f"{ours:>8.4f} {base:>8.4f} {base / ours:>6.1f}×  "
@@ -263,14 +267,16 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-decode-") as folder:
         samples = build_corpus(Path(folder))
         describe_corpus(samples)
-        t_bytes, decoded = best_of(partial(ours_bytes, samples), REPEATS)
-        t_tidy, _ = best_of(partial(ours_tidy, samples), REPEATS)
-        t_base, texts = best_of(partial(baseline, samples), REPEATS)
-        t_file, pages = best_of(partial(ours_file, samples), REPEATS)
-        t_base_file, _ = best_of(partial(baseline_file, samples), REPEATS)
-    timings = [Timing("decode_bytes", t_bytes), Timing("decode+tidy", t_tidy),
-               Timing("charset-normalizer", t_base), Timing("decode_file", t_file),
-               Timing("charset-normalizer file", t_base_file)]
+        timed = best_of_each({
+            "decode_bytes": partial(ours_bytes, samples),
+            "decode+tidy": partial(ours_tidy, samples),
+            "charset-normalizer": partial(baseline, samples),
+            "decode_file": partial(ours_file, samples),
+            "charset-normalizer file": partial(baseline_file, samples),
+        }, REPEATS)
+    timings = [Timing(arm, seconds) for arm, (seconds, _) in timed.items()]
+    decoded, texts, pages = (timed[arm][1]
+                             for arm in ("decode_bytes", "charset-normalizer", "decode_file"))
     print_table(timings, samples)
     print_ratios([(timings[0], timings[2]), (timings[1], timings[2]), (timings[3], timings[4])])
     print_by_encoding(samples)

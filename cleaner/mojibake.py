@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import codecs
 import re
+import sys
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -352,10 +354,66 @@ class Repair:
 
 # Latin-1 letters (not × and ÷, which Chinese text uses).
 _LATIN_LETTERS = re.compile("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]")
+_LATIN_CHARS = frozenset(filter(_LATIN_LETTERS.match, map(chr, range(0x100))))
 SCREEN_CHARS = 200
 # Three Chinese characters in a row as UTF-8 (lead E4-E9): what GBK mojibake
 # re-encodes to, and what real text in GBK almost never contains.
 _UTF8_HAN_RUN = re.compile(rb"[\xe4-\xe9][\x80-\xbf][\x80-\xbf]" * 3)
+
+
+def char_class(chars: Iterable[str], *, others: bool = False) -> str:
+    r"""A regular-expression character class body for ``chars``, as escaped ranges.
+
+    With ``others``, the class of every other character instead: checking
+    that a text is one run of allowed characters is faster than searching it
+    for a character that is not allowed.
+
+    >>> char_class("abcx教")
+    '\\u0061-\\u0063\\u0078\\u6559'
+    >>> char_class("b", others=True)
+    '\\u0000-\\u0061\\u0063-\\U0010ffff'
+    >>> re.fullmatch(f"[{char_class('a-]^')}]+", "]^-a") is not None
+    True
+    """
+    runs, i = [], 0
+    points = sorted(set(map(ord, chars)))
+    while i < len(points):
+        j = i
+        while j + 1 < len(points) and points[j + 1] == points[j] + 1:
+            j += 1
+        runs.append((points[i], points[j]))
+        i = j + 1
+    if others:
+        edges = [-1] + [p for run in runs for p in run] + [sys.maxunicode + 1]
+        runs = [(a + 1, b - 1) for a, b in zip(edges[::2], edges[1::2]) if a + 1 <= b - 1]
+    return "".join(_escape(a) if a == b else f"{_escape(a)}-{_escape(b)}" for a, b in runs)
+
+
+def _escape(point: int) -> str:
+    return f"\\u{point:04x}" if point <= 0xFFFF else f"\\U{point:08x}"
+
+
+def utf8_lead_readings() -> frozenset[str]:
+    """Characters GB18030 writes as a byte E4-E9 then a byte 80-BF.
+
+    A UTF-8 lead byte of a Chinese character and the continuation byte after
+    it, read together as GBK, give one of these (``鏁`` is E9 8F).
+
+    >>> len(utf8_lead_readings()), "鏁" in utf8_lead_readings(), "教" in utf8_lead_readings()
+    (384, True, False)
+    """
+    return frozenset(table_chars("gb18030", range(0xE4, 0xEA), range(0x80, 0xC0)))
+
+
+# Text the screen below can flag holds a Latin-1 letter or a character of
+# utf8_lead_readings(). The bytes of a _UTF8_HAN_RUN match are all 80 or
+# above; in GB18030 ASCII is below 0x80 and a four-byte character has bytes
+# 30-39 in second and fourth place, so the match's first eight bytes are whole
+# two-byte characters or the trail of one. Starting on a lead (E4-E9, 80-BF)
+# or on a trail (then 80-BF, 80-BF, then E4-E9, 80-BF), one of them is such a
+# character. Text made only of other characters is cleared at once.
+_CLEAR = re.compile(
+    f"[{char_class(_LATIN_CHARS | utf8_lead_readings(), others=True)}]*")
 
 
 def looks_misread(text: str) -> bool:
@@ -364,13 +422,16 @@ def looks_misread(text: str) -> bool:
     True when the opening characters contain Latin-1 letters (what GBK or
     UTF-8 bytes become when read as Latin-1/CP1252), or when they re-encode
     from GBK into a run of Chinese characters in UTF-8. Only texts that pass
-    this look are measured fully.
+    this look are measured fully. Opening characters with none of those
+    either look needs (the common case) are cleared in one pass.
 
     >>> looks_misread("同志们：今天我们召开会议。"), looks_misread("½ÌÓý¾Ö")
     (False, True)
     >>> looks_misread("全县教育工作会议".encode().decode("gb18030"))
     True
     """
+    if _CLEAR.fullmatch(text, 0, SCREEN_CHARS):
+        return False
     sample = text[:SCREEN_CHARS]
     data = sample.encode("gb18030", "replace")
     # GB18030 writes Latin-1 letters (and other rare symbols) as 81 30 xx xx.

@@ -3,8 +3,8 @@
 In order: HTML entities that scrapers left in the text are decoded; line
 endings become ``\\n``; the text is NFC-normalized; control characters and
 invisible format characters are removed, except those that carry meaning.
-Every step has a fast path that costs one scan when there is nothing to do,
-which is the common case.
+Text with nothing to do, the common case, is recognised in one scan; past
+that, every step still has a fast path of its own.
 """
 from __future__ import annotations
 
@@ -157,11 +157,44 @@ def remove_invisible(text: str) -> tuple[str, int, int]:
     return "".join(out), controls, removed
 
 
+# Characters no step changes: not "&", no line break but "\n", no control but
+# tab and newline, nothing removed as invisible, and for NFC none that composes
+# with its neighbour or is replaced (combining class 0 and quick check Yes).
+# Text made only of these is already tidy (the decode tests check every one
+# of them against the steps and the Unicode data). The ranges cover what Chinese
+# text is written in: ASCII, Latin, Greek and Cyrillic letters, general
+# punctuation and symbols, CJK punctuation, kana and ideographs, and the
+# full-width forms.
+INERT = (
+    "\t\n\x20-\x25\x27-\x7e\xa0-\xac\xae-\u02ff\u0388-\u0482"
+    "\u2002-\u200a\u2010-\u2027\u2030-\u205e"
+    "\u2100-\u2125\u2127-\u2129\u212c-\u2328\u232b-\u27ff\u2e80-\u2fdf"
+    "\u3000-\u3029\u3030-\u3098\u309b-\u9fff\ufe30-\ufe4f\uff00-\uffef"
+)
+_INERT_TEXT = re.compile(f"[{INERT}]*")
+
+
 def tidy(text: str) -> tuple[str, dict[str, int]]:
     r"""Every step in order; return the text and the non-zero counts by name.
 
+    Text made only of characters no step changes (``INERT``, the common
+    case) is returned after one pass over it.
+
     >>> tidy("教育&nbsp;局\r\n")
     ('教育\xa0局\n', {'decode.html-entity': 1, 'decode.line-ending': 1})
+    >>> tidy("同志们：\n\u3000\u3000今天召开会议。\n")
+    ('同志们：\n\u3000\u3000今天召开会议。\n', {})
+    """
+    if _INERT_TEXT.fullmatch(text):
+        return text, {}
+    return tidy_steps(text)
+
+
+def tidy_steps(text: str) -> tuple[str, dict[str, int]]:
+    r"""The steps of :func:`tidy` without its shortcut for text that is already tidy.
+
+    >>> tidy_steps("cafe\u0301\u200b")
+    ('café', {'decode.nfc': 1, 'decode.zero-width': 1})
     """
     counts = dict.fromkeys((ENTITY, LINE_ENDING, NFC, CONTROL, INVISIBLE), 0)
     # A removal can complete an entity (``&\u200bamp;``) or bring a mark back

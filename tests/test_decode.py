@@ -2,16 +2,25 @@
 from __future__ import annotations
 
 import codecs
+import inspect
 import random
+import re
+import sys
+import unicodedata
+from dataclasses import MISSING, FrozenInstanceError, fields, replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleaner.decode import decode_bytes, decode_counting
+from cleaner.decode import SHARE_SAMPLE, Decoded, chinese_share
 from cleaner.errors import InputError
 from cleaner.mojibake import damage, plausibility
+from cleaner.mojibake import (SCREEN_CHARS, everyday_big5, everyday_gb, looks_misread, punctuation,
+                              utf8_lead_readings)
 from cleaner.tidy import unify_line_endings
+from cleaner.tidy import INERT, tidy, tidy_steps
 from conftest import RAW, SEED_NAMES
 
 # (name used to write, what the file is recorded as)
@@ -279,3 +288,118 @@ def test_mutated_seed_bytes_never_crash(name, seed, encoding):
     except InputError:
         return
     assert isinstance(decoded.text, str)
+
+
+# --- Shortcuts: each gives the answer of the full check it stands in for ------
+
+def _misread_by_the_full_look(text: str) -> bool:
+    """The screen without its shortcut: the opening's GB18030 bytes, checked both ways."""
+    sample = text[:SCREEN_CHARS]
+    data = sample.encode("gb18030", "replace")
+    if b"\x81\x30" in data and re.search("[\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff]", sample):
+        return True
+    return re.search(rb"(?:[\xe4-\xe9][\x80-\xbf][\x80-\xbf]){3}", data) is not None
+
+
+def _gbk_chars(leads, trails) -> list[str]:
+    chars = []
+    for lead in leads:
+        for trail in trails:
+            try:
+                chars.append(bytes((lead, trail)).decode("gb18030"))
+            except UnicodeDecodeError:
+                pass
+    return chars
+
+
+# Characters whose GB18030 bytes can make up a UTF-8-looking run, and others around them.
+SCREEN_ALPHABET = sorted(
+    set(_gbk_chars(range(0x81, 0xC0), range(0x80, 0xC0)))  # both bytes 80-BF
+    | set(_gbk_chars(range(0x81, 0xFF, 7), range(0xE4, 0xEA)))  # a trail E4-E9
+    | utf8_lead_readings()  # a lead E4-E9 and a trail 80-BF
+    | set(map(chr, range(0x80, 0x100))) | set("ab1 \n，。讲话\u2002\ufffd\U0001f600")
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(SCREEN_ALPHABET), max_size=40).map("".join))
+def test_mojibake_screen_shortcut_agrees_with_the_full_look(text):
+    assert looks_misread(text) == _misread_by_the_full_look(text)
+
+
+@pytest.mark.parametrize("name", SEED_NAMES)
+def test_mojibake_screen_shortcut_agrees_on_misread_seeds(name):
+    text = _seed(name)
+    flagged = 0
+    for start in range(0, min(len(text), 3000), 37):
+        window = text[start:start + 250]
+        misread = [window, window.encode().decode("gb18030", "replace"),
+                   window.encode().decode("latin-1"), window.encode("gb18030").decode("latin-1")]
+        for sample in misread + [m[1:] for m in misread]:
+            full = _misread_by_the_full_look(sample)
+            assert looks_misread(sample) == full
+            flagged += full
+    assert flagged  # the misread windows are flagged, so both answers were exercised
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([*SCREEN_ALPHABET, *sorted(punctuation()), *"的是了们講話"]),
+                max_size=500).map("".join),
+       st.sampled_from(["gb18030", "big5hkscs", "cp950", "utf-8"]))
+def test_chinese_share_counts_every_everyday_character(text, encoding):
+    script = everyday_big5() if encoding in ("big5hkscs", "cp950") else everyday_gb()
+    everyday = script | punctuation()
+    sample = text[:SHARE_SAMPLE]
+    total = sum(not ch.isascii() for ch in sample)
+    expected = sum(ch in everyday for ch in sample) / total if total else 0.0
+    assert chinese_share(text, encoding) == expected
+
+
+def test_decoded_takes_its_fields_in_order_with_their_defaults():
+    params = [(p.name, p.default) for p in inspect.signature(Decoded).parameters.values()]
+    expected = [(f.name, inspect.Parameter.empty if f.default is MISSING else f.default)
+                for f in fields(Decoded)]
+    assert params == expected
+    decoded = Decoded("讲话", "utf-8", "strict-utf-8", 1.0)
+    assert replace(decoded, damaged=2) == Decoded("讲话", "utf-8", "strict-utf-8", 1.0, damaged=2)
+    with pytest.raises(FrozenInstanceError):
+        decoded.text = "x"
+
+
+@pytest.mark.parametrize("text", ["PKU 讲话", "%s 讲话", "GIF 讲话", "Rar 讲话", "7z 讲话", "，讲话",
+                                  "\u00ff讲话", "\u00fe讲话", ""])
+def test_text_starting_like_a_signature_or_mark_is_still_utf8(text):
+    decoded = decode_bytes(text.encode("utf-8"))
+    assert (decoded.text, decoded.decided_by) == (text, "strict-utf-8")
+
+
+def _composes_with_previous() -> set[str]:
+    """Characters NFC may combine with the one before: second parts of composites, Hangul jamo."""
+    found = set(map(chr, [*range(0x1161, 0x1176), *range(0x11A8, 0x11C3)]))
+    for point in range(sys.maxunicode + 1):
+        parts = unicodedata.decomposition(chr(point)).split()
+        if len(parts) == 2 and not parts[0].startswith("<") \
+                and unicodedata.normalize("NFC", chr(point)) == chr(point):
+            found.add(chr(int(parts[1], 16)))
+    return found
+
+
+INERT_CHARS = [ch for ch in map(chr, range(0x10000)) if re.fullmatch(f"[{INERT}]", ch)]
+# What some step changes: an entity, a line break, a zero-width character, a
+# combining mark, a compatibility ideograph NFC replaces, a control.
+TIDY_TARGETS = ["&amp;", "\r", "\u200b", "\u0301", "\uf900", "\x07"]
+
+
+def test_inert_characters_are_left_alone_by_every_tidy_step():
+    composing = _composes_with_previous()
+    for ch in INERT_CHARS:
+        assert tidy_steps(ch) == (ch, {}), repr(ch)
+        assert unicodedata.combining(ch) == 0 and ch not in composing, repr(ch)
+    assert {"讲", "，", "\u3000", "\n", "é", "Я", "①"} <= set(INERT_CHARS)
+    assert not {target[0] for target in TIDY_TARGETS} & set(INERT_CHARS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(INERT_CHARS[::97] + TIDY_TARGETS), max_size=60).map("".join))
+def test_tidy_shortcut_agrees_with_its_steps(text):
+    assert tidy(text) == tidy_steps(text)
