@@ -23,7 +23,7 @@ from .repair import repair_page
 from .report import encoding_summary, render_csv, render_report
 from .rules import RuleSet
 from .split import split_speeches
-from .store import atomic_dir, doc_path, dump_jsonl, unique_stems
+from .store import atomic_dir, doc_path, dump_jsonl, read_input, unique_stems
 from .strip import strip_boilerplate
 from .tidy import tidy
 
@@ -40,9 +40,11 @@ def decode_file(path: Path, source: str, encoding: str | None = None,
     for the run or the per-path map did).
     """
     try:
-        data = Path(path).read_bytes()
+        data = read_input(path)  # only regular files, within the size and line limits
     except OSError as exc:
         return Page(source=source, sha256="", size=0, error=f"cannot read: {exc.strerror or exc}")
+    except InputError as exc:
+        return Page(source=source, sha256="", size=0, error=str(exc))
     page = Page(source=source, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
     try:
         decoded = decode_bytes(data, encoding, how)

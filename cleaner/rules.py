@@ -10,6 +10,10 @@ applies: ``max_chars`` (only lines at most this long), ``where`` (``anywhere``,
 ``replacement``. ``[[rule.fix]]`` tables give ``before``/``after`` pairs that
 the rule must turn one into the other.
 
+Loading refuses, naming the file and the rule, any malformed entry: a wrong
+or missing field, a pattern that does not compile, a duplicate id, and a
+pattern that can backtrack catastrophically (see :func:`backtracking_problems`).
+
 Patterns match the *folded* view of a line (see :func:`fold`): full-width ASCII
 is half-width and Latin letters are lower case, so one pattern written with
 ``:`` matches both ``来源:`` and ``来源：``. Folding keeps every character at its
@@ -21,8 +25,10 @@ import hashlib
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from re import _parser as _sre  # the tree re compiles from: a private module, a stable tree
 
 from .errors import RuleError
 
@@ -205,6 +211,10 @@ def _build_rule(name: str, index: int, entry: dict) -> Rule:
         pattern = re.compile(pattern_text)
     except re.error as exc:
         raise RuleError(f"{where}: bad pattern: {exc}") from None
+    slow = backtracking_problems(pattern_text)
+    if slow:
+        raise RuleError(f"{where}: pattern can backtrack catastrophically: {slow[0]}; make the "
+                        "repeated part possessive (*+, ++) or atomic ((?>...)), or remove the overlap")
     place = entry.get("where", "anywhere")
     if place not in WHERE:
         raise RuleError(f"{where}: 'where' must be one of {', '.join(WHERE)}")
@@ -285,3 +295,396 @@ def check_rules(directory: Path | None = None) -> tuple[RuleSet | None, list[str
         return None, [str(exc)]
     problems = [p for rule in ruleset.rules for p in example_failures(rule)]
     return ruleset, problems
+
+
+# --------------------------------------------------------------------------
+# Catastrophic backtracking, found at load
+#
+# Python's ``re`` backtracks: a quantified group whose repetitions can share
+# out the same text in many ways tries every way before it gives up, and one
+# short line can then take hours. Rule files come from users, so each pattern
+# is checked when it is loaded, on the parse tree ``re`` itself compiles. The
+# check looks for the shapes that make the number of ways grow exponentially
+# with the length of the line, inside a group repeated without a small bound:
+#
+# - the group can match the empty string: ``(a*)*``, ``(a?b?)+``;
+# - the group can match one text in two ways, because two quantifiers that
+#   can take the same character meet with only optional items between them
+#   (``(\s*,?\s*x)+``), or two alternatives can start alike (``(\d+|1x)+``),
+#   or its words can be joined up in two ways (``(a|ab|b)+``);
+# - the group can end and start with the same character, so that a run of
+#   it can be cut between repetitions anywhere: ``(a+)+``, ``(\d{1,4})+``,
+#   ``(\s*x\s*)+``.
+#
+# A possessive quantifier (``a++``) or an atomic group (``(?>...)``) never
+# gives characters back, which is the usual way out. Shapes that cost
+# polynomial time (``\s*,?\s*`` outside a repeat) are left to the length
+# limits (``max_chars``). Character sets are compared on probe characters:
+# ASCII, common Chinese text and punctuation, and every literal and range end
+# of the pattern itself.
+# --------------------------------------------------------------------------
+
+
+# A group repeated at most this many times cannot blow up far.
+FEW_ROUNDS = 8
+_PROBES = frozenset(
+    "".join(map(chr, range(0x20, 0x7F))) + "\t\n\r\x0b\x0c\x00\x7f\xa0\u3000\u2028\u200b\ufeff"
+    "教中一二龥，。：；！？、（）《》【】“”‘’—…·１Ａａéßαя😀"
+)
+_CATEGORIES = {
+    "CATEGORY_DIGIT": r"\d", "CATEGORY_NOT_DIGIT": r"\D", "CATEGORY_SPACE": r"\s",
+    "CATEGORY_NOT_SPACE": r"\S", "CATEGORY_WORD": r"\w", "CATEGORY_NOT_WORD": r"\W",
+}
+
+
+def _class_item(op, av) -> str:
+    """One member of a character class, written back as regex text."""
+    if op is _sre.LITERAL:
+        return re.escape(chr(av))
+    if op in (_sre.RANGE, _sre.RANGE_UNI_IGNORE):
+        return f"{re.escape(chr(av[0]))}-{re.escape(chr(av[1]))}"
+    if op is _sre.CATEGORY:
+        return _CATEGORIES.get(str(av), r"\s\S")
+    return r"\s\S"  # something new: it may match anything
+
+
+@lru_cache(maxsize=1024)
+def _class_regex(text: str, flags: int) -> re.Pattern:
+    return re.compile(text, flags)
+
+
+def _char_class(op, av, flags: int) -> re.Pattern:
+    """A single-character node of a parse tree as a compiled regex of its own."""
+    if op is _sre.IN:
+        negate = bool(av) and av[0][0] is _sre.NEGATE
+        text = "[" + "^" * negate + "".join(_class_item(o, a) for o, a in av[negate:]) + "]"
+        if text == "[]":
+            text = "[^\\s\\S]"
+    elif op is _sre.NOT_LITERAL:
+        text = f"[^{re.escape(chr(av))}]"
+    elif op is _sre.ANY:
+        text = "."
+    else:
+        text = "[" + _class_item(op, av) + "]"
+    return _class_regex(text, flags)
+
+
+_SINGLE = frozenset({_sre.LITERAL, _sre.NOT_LITERAL, _sre.ANY, _sre.IN, _sre.CATEGORY})
+_BACKTRACKING_REPEATS = frozenset({_sre.MAX_REPEAT, _sre.MIN_REPEAT})
+_EMPTY: frozenset = frozenset()
+_MAX_WORDS = 64
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What a piece of pattern can match, with characters as sets of probes.
+
+    ``heads`` and ``tails``: characters a quantifier at the very start or end
+    of the piece can take, and give back when backtracking. ``words``: a few
+    texts the piece surely matches (None when none is known), all of them
+    when ``exact``; two ways of joining them up are two real ways of matching.
+    """
+
+    nullable: bool
+    first: frozenset
+    last: frozenset
+    heads: frozenset
+    tails: frozenset
+    words: tuple[str, ...] | None
+    exact: bool = False
+
+
+_ZERO_WIDTH = _Shape(True, _EMPTY, _EMPTY, _EMPTY, _EMPTY, None)
+
+
+def _joined(parts) -> tuple[str, ...] | None:
+    """Texts made of one choice from each part, at most :data:`_MAX_WORDS` of them."""
+    words: tuple[str, ...] = ("",)
+    for part in parts:
+        if part is None:
+            return None
+        words = tuple(a + b for a in words for b in part)[:_MAX_WORDS]
+    return words
+
+
+def _union(shapes, field: str) -> frozenset:
+    return frozenset().union(*(getattr(s, field) for s in shapes))
+
+
+class _Backtracking:
+    """One parsed pattern: the shapes of its pieces and the problems found in them."""
+
+    def __init__(self, parsed, probes: frozenset) -> None:
+        self.flags = parsed.state.flags & (re.ASCII | re.IGNORECASE | re.DOTALL)
+        self.ignorecase = bool(self.flags & re.IGNORECASE)
+        self.probes = probes
+        self.probe_text = "".join(sorted(probes))
+        self.charsets: dict[tuple, frozenset] = {}
+        self.shapes: dict[int, _Shape] = {}  # by id() of the parsed node, alive while we walk
+        self.problems: list[str] = []
+
+    # Characters -------------------------------------------------------------
+
+    def charset(self, op, av) -> frozenset:
+        """The probe characters one single-character node matches."""
+        if op is _sre.LITERAL and not self.ignorecase:
+            return frozenset(chr(av))
+        key = (op, repr(av))
+        if key not in self.charsets:
+            found = _char_class(op, av, self.flags).findall(self.probe_text)
+            self.charsets[key] = frozenset(found)
+        return self.charsets[key]
+
+    # Shapes -------------------------------------------------------------------
+
+    def sequence(self, items) -> _Shape:
+        key = id(items)
+        if key not in self.shapes:
+            self.shapes[key] = self._sequence(items)
+        return self.shapes[key]
+
+    def _sequence(self, items) -> _Shape:
+        shapes = [self.item(op, av) for op, av in items]
+        first, heads, last, tails = set(), set(), set(), set()
+        for s in shapes:
+            first |= s.first
+            heads |= s.heads
+            if not s.nullable:
+                break
+        for s in reversed(shapes):
+            last |= s.last
+            tails |= s.tails
+            if not s.nullable:
+                break
+        words = _joined(s.words for s in shapes)
+        exact = all(s.exact for s in shapes) and words is not None and len(words) < _MAX_WORDS
+        return _Shape(all(s.nullable for s in shapes), frozenset(first), frozenset(last),
+                      frozenset(heads), frozenset(tails), words, exact)
+
+    def item(self, op, av) -> _Shape:
+        key = id(av) if isinstance(av, (list, tuple)) else None
+        if key is not None and key in self.shapes:
+            return self.shapes[key]
+        shape = self._item(op, av)
+        if key is not None:
+            self.shapes[key] = shape
+        return shape
+
+    def _item(self, op, av) -> _Shape:
+        if op in _SINGLE:
+            chars = self.charset(op, av)
+            literal = op is _sre.LITERAL or op is _sre.IN and all(o is _sre.LITERAL for o, _ in av)
+            words = tuple(sorted(chars)) if literal and not self.ignorecase else None
+            return _Shape(False, chars, chars, _EMPTY, _EMPTY, words, words is not None)
+        if op is _sre.SUBPATTERN:
+            return self.sequence(av[-1])
+        if op is _sre.BRANCH:
+            shapes = [self.sequence(b) for b in av[1]]
+            known = [w for s in shapes if s.words is not None for w in s.words]
+            exact = all(s.exact for s in shapes) and len(known) < _MAX_WORDS
+            return _Shape(any(s.nullable for s in shapes), _union(shapes, "first"),
+                          _union(shapes, "last"), _union(shapes, "heads"), _union(shapes, "tails"),
+                          tuple(dict.fromkeys(known))[:_MAX_WORDS] if known else None, exact)
+        if op in _BACKTRACKING_REPEATS:
+            low, high, body = av
+            shape = self.sequence(body)
+            varies = high != low
+            # A few of its texts: the body taken the fewest times, and once more.
+            counts = [k for k in (low, low + 1) if k <= high]
+            words = None
+            if shape.words is not None:
+                words = tuple(dict.fromkeys(w for k in counts for w in _joined([shape.words] * k)))
+            elif low == 0:
+                words = ("",)
+            exact = shape.exact and (low, high) in ((1, 1), (0, 1))
+            return _Shape(low == 0 or shape.nullable, shape.first, shape.last,
+                          shape.heads | (shape.first if varies else _EMPTY),
+                          shape.tails | (shape.last if varies else _EMPTY), words, exact)
+        if op in (_sre.POSSESSIVE_REPEAT, _sre.ATOMIC_GROUP):
+            # Never gives characters back: nothing inside can be shared out again.
+            shape = self.sequence(av[2] if op is _sre.POSSESSIVE_REPEAT else av)
+            nullable = shape.nullable or (op is _sre.POSSESSIVE_REPEAT and av[0] == 0)
+            return _Shape(nullable, shape.first, shape.last, _EMPTY, _EMPTY, None)
+        if op in (_sre.ASSERT, _sre.ASSERT_NOT, _sre.AT):
+            return _ZERO_WIDTH
+        if op is _sre.GROUPREF_EXISTS:
+            shapes = [self.sequence(b) for b in av[1:] if b is not None]
+            return _Shape(len(shapes) < 2 or any(s.nullable for s in shapes),
+                          _union(shapes, "first"), _union(shapes, "last"),
+                          _union(shapes, "heads"), _union(shapes, "tails"), None)
+        # A back reference (or anything new) may match any text of any length.
+        every = self.probes
+        return _Shape(True, every, every, every, every, None)
+
+    # Problems -----------------------------------------------------------------
+
+    def check(self, items, tail: bool) -> None:
+        """Walk every node once; record a problem for each risky repeated group.
+
+        ``tail``: nothing that can fail follows these items (the end of the
+        pattern, of an atomic group or of a lookaround). A repeat there never
+        backtracks: when a further repetition fails, the match is already made.
+        """
+        for i, (op, av) in enumerate(items):
+            last = tail and i == len(items) - 1
+            if op in _BACKTRACKING_REPEATS and not last:
+                low, high, body = av
+                if high == _sre.MAXREPEAT or high > FEW_ROUNDS:
+                    why = self.repeat_problem(body)
+                    if why:
+                        self.problems.append(why)
+            atomic = op in (_sre.ATOMIC_GROUP, _sre.POSSESSIVE_REPEAT, _sre.ASSERT, _sre.ASSERT_NOT)
+            for part in _children(op, av):
+                self.check(part, atomic or last)
+
+    def repeat_problem(self, body) -> str | None:
+        shape = self.sequence(body)
+        if not (shape.first or shape.heads):
+            return None  # only zero-width items: nothing to share out
+        if shape.nullable:
+            return "a repeated group can match the empty string"
+        why = self.ambiguous(body)
+        if why:
+            return f"in a repeated group, {why}"
+        shared = (shape.tails & shape.first) | (shape.heads & shape.last)
+        if shared:
+            return (f"a repeated group can end and start with {_show(shared)}, "
+                    "so a run of it can be cut between repetitions in many ways")
+        if shape.words is not None and not _uniquely_decodable(shape.words):
+            return (f"a repeated group's texts ({_show_words(shape.words)}) "
+                    "can be joined up in more than one way")
+        return None
+
+    def ambiguous(self, items) -> str | None:
+        """Why a row of items can match one text in two ways, or None."""
+        open_tails: frozenset = _EMPTY  # what quantifiers not yet closed off can still take
+        for op, av in items:
+            shape = self.item(op, av)
+            shared = open_tails & shape.heads
+            if shared:
+                return f"two quantifiers in a row can both take {_show(shared)}"
+            why = self.inner_ambiguity(op, av)
+            if why:
+                return why
+            open_tails = (open_tails | shape.tails) if shape.nullable else shape.tails
+        return None
+
+    def inner_ambiguity(self, op, av) -> str | None:
+        if op is _sre.BRANCH:
+            shapes = [self.sequence(b) for b in av[1]]
+            for i, a in enumerate(shapes):
+                for b in shapes[i + 1:]:
+                    if a.words and b.words and set(a.words) & set(b.words):
+                        return "two alternatives match the same text"
+                    if not (a.exact and b.exact) and (a.first & b.first or a.nullable and b.nullable):
+                        return f"two alternatives can both start with {_show(a.first & b.first)}"
+        if op in (_sre.POSSESSIVE_REPEAT, _sre.ATOMIC_GROUP, _sre.ASSERT, _sre.ASSERT_NOT):
+            return None
+        for part in _children(op, av):
+            why = self.ambiguous(part)
+            if why:
+                return why
+        return None
+
+
+def _children(op, av) -> list:
+    """The sub-patterns directly inside one node."""
+    if op is _sre.SUBPATTERN:
+        return [av[-1]]
+    if op is _sre.BRANCH:
+        return list(av[1])
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+        return [av[2]]
+    if op is _sre.ATOMIC_GROUP:
+        return [av]
+    if op in (_sre.ASSERT, _sre.ASSERT_NOT):
+        return [av[1]]
+    if op is _sre.GROUPREF_EXISTS:
+        return [b for b in av[1:] if b is not None]
+    return []
+
+
+def _literal_chars(items) -> set[str]:
+    found: set[str] = set()
+    for op, av in items:
+        if op in (_sre.LITERAL, _sre.NOT_LITERAL):
+            found.add(chr(av))
+        elif op is _sre.IN:
+            for sub_op, sub_av in av:
+                if sub_op in (_sre.LITERAL, _sre.NOT_LITERAL):
+                    found.add(chr(sub_av))
+                elif sub_op in (_sre.RANGE, _sre.RANGE_UNI_IGNORE):
+                    found.update((chr(sub_av[0]), chr(sub_av[1])))
+        for part in _children(op, av):
+            found |= _literal_chars(part)
+    return found
+
+
+def _show(chars) -> str:
+    """A few of ``chars`` for a message, letters and digits first."""
+    ordered = sorted(chars, key=lambda c: (not c.isalnum(), not c.isprintable(), c))
+    return ", ".join(repr(c) for c in ordered[:3]) + (" ..." if len(ordered) > 3 else "")
+
+
+def _show_words(words) -> str:
+    distinct = sorted(set(words))
+    return ", ".join(repr(w) for w in distinct[:4]) + (" ..." if len(distinct) > 4 else "")
+
+
+def _uniquely_decodable(words) -> bool:
+    """Whether every text joined from ``words`` splits back into them in one way only.
+
+    The Sardinas-Patterson test: follow what is left over when one word is a
+    prefix of another (or of a leftover); the words are ambiguous as soon as a
+    leftover is itself a word.
+
+    >>> _uniquely_decodable(["上一页", "下一页", "首页"]), _uniquely_decodable(["a", "ab", "b"])
+    (True, False)
+    """
+    code = set(words)
+    if "" in code or len(code) < len(words):
+        return False
+
+    def leftovers(prefixes, texts):
+        return {t[len(p):] for p in prefixes for t in texts if len(t) > len(p) and t.startswith(p)}
+
+    current, seen = leftovers(code, code), set()
+    while current:
+        if current & code:
+            return False
+        key = frozenset(current)
+        if key in seen:
+            return True
+        seen.add(key)
+        current = leftovers(code, current) | leftovers(current, code)
+    return True
+
+
+def backtracking_problems(pattern: str, flags: int = 0) -> list[str]:
+    r"""Shapes in ``pattern`` that make Python's ``re`` backtrack exponentially.
+
+    An empty list means none was found; the pattern must compile.
+
+    >>> backtracking_problems(r"(a+)+$")
+    ["a repeated group can end and start with 'a', so a run of it can be cut between repetitions in many ways"]
+    >>> backtracking_problems(r"^(\s*[|/]?\s*(首页|\d{1,4}))+$")
+    ["in a repeated group, two quantifiers in a row can both take ' ', '\\t', '\\n' ..."]
+    >>> backtracking_problems(r"(a*)*$"), backtracking_problems(r"(a|ab|b)+$")[0][:40]
+    (['a repeated group can match the empty string'], "a repeated group's texts ('a', 'ab', 'b'")
+
+    Repetitions that something fixed keeps apart pass, and so do bounded
+    ones, possessive or atomic ones, and ones that nothing follows:
+
+    >>> [backtracking_problems(p) for p in
+    ...  (r"^\s*(第\s*\d+\s*页)+\s*$", r"(?:\d+,)+$", r"(?:a+){1,3}$", r"(?:a+)++$", r"(?>(a+)+)$", r"x(a+)+")]
+    [[], [], [], [], [], []]
+    """
+    return list(_backtracking_problems(pattern, flags))
+
+
+@lru_cache(maxsize=1024)  # a run loads the same rules in every stage command
+def _backtracking_problems(pattern: str, flags: int) -> tuple[str, ...]:
+    parsed = _sre.parse(pattern, flags)
+    walker = _Backtracking(parsed, _PROBES | _literal_chars(parsed.data))
+    walker.check(parsed.data, tail=True)
+    return tuple(dict.fromkeys(walker.problems))
