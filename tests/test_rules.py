@@ -482,3 +482,215 @@ def test_strip_never_adds_text_property(texts):
     page = _page(original)
     strip_boilerplate(page, ruleset)
     _check_never_adds(original, page)
+
+
+# --------------------------------------------------------------------------
+# 6. The rule pack by site family
+# --------------------------------------------------------------------------
+
+FAMILIES = ("essay", "forum", "paywall", "portal", "share")
+
+
+def test_every_family_has_its_rule_file():
+    stems = {Path(name).stem for name in RULESET.files}
+    assert set(FAMILIES) <= stems
+    for family in FAMILIES:
+        assert sum(r.file == f"{family}.toml" for r in RULESET.rules) >= 3, family
+
+
+def test_rule_ids_start_with_their_file():
+    for rule in RULESET.rules:
+        family, _, name = rule.id.partition(".")
+        assert name and rule.file == f"{family}.toml", rule.id
+
+
+def test_every_rule_shows_variants_and_lookalikes():
+    # Several phrasings it removes, and real text resembling it that must stay.
+    thin = [r.id for r in RULESET.rules if len(r.match) < 2 or len(r.no_match) < 2]
+    assert thin == []
+
+
+_ANCHORED = re.compile(r"(?:\(\?x\))?\s*\^")
+
+
+def test_drop_rules_are_anchored_or_bounded():
+    # A drop-line rule may not take a long paragraph just because it holds the
+    # phrase: it starts at the line start, or has max_chars, or a context check.
+    loose = [r.id for r in RULESET.rules
+             if r.action == "drop_line" and r.max_chars is None and r.requires is None
+             and not _ANCHORED.match(r.pattern.pattern)]
+    assert loose == []
+
+
+_BODY = ["同志们：", "今天我们召开全县教育工作会议，主要任务是总结去年工作。",
+         "全年资助家庭经济困难学生19957人次，资助金额2474.5万元。"]
+
+# Phrases named in the issue, one typical line each, with the family whose rule
+# must remove it from a page of speech text.
+ISSUE_LINES = [
+    ("share", "上传人：张** 上传时间：2021-03-01 页数：3"),
+    ("share", "第1页 / 共10页"),
+    ("share", "还剩8页未读，继续阅读"),
+    ("share", "下载文档到电脑，查找使用更方便"),
+    ("share", "下载积分：800"),
+    ("share", "阅读 下载 收藏 举报"),
+    ("share", "本文档由用户上传"),
+    ("share", "本站所有资源均由用户上传，仅供学习交流。"),
+    ("essay", "下面是小编为大家整理的教育局长讲话稿，供大家参考。"),
+    ("essay", "导语：教育是国之大计，下面是讲话稿范文。"),
+    ("essay", "欢迎阅读！"),
+    ("essay", "（仅供参考）"),
+    ("essay", "标签：讲话稿 范文"),
+    ("essay", "关键词：教育局长 讲话"),
+    ("portal", "当前位置：首页 > 新闻中心 > 正文"),
+    ("portal", "责任编辑：王丽"),
+    ("portal", "来源：人民网 作者：张三 发布时间：2023-11-29 浏览次数：123"),
+    ("portal", "免责声明：本文来源于网络，仅供学习交流。"),
+    ("portal", "本文为某某网原创，转载请注明出处。"),
+    ("portal", "上一篇：教育局长在全县教育工作会议上的讲话"),
+    ("portal", "下一篇：没有了"),
+    ("portal", "相关文章"),
+    ("portal", "相关阅读"),
+    ("portal", "热门推荐"),
+    ("portal", "手机版|关于我们|联系我们|网站地图"),
+    ("portal", "京ICP备12345678号-1 京公网安备 11010502000001号"),
+    ("forum", "本帖最后由 admin 于 2023-11-29 14:13 编辑"),
+    ("forum", "发表于 2023-11-29 14:13:01 | 只看该作者"),
+    ("paywall", "登录后查看全文"),
+    ("paywall", "开通VIP，免费阅读全文"),
+    ("paywall", "付费阅读"),
+    ("paywall", "剩余80%内容付费后可查看"),
+    ("paywall", "打开APP阅读全文"),
+]
+
+
+@pytest.mark.parametrize(("family", "line"), ISSUE_LINES,
+                         ids=[f"{family}-{i}" for i, (family, _) in enumerate(ISSUE_LINES)])
+def test_issue_boilerplate_is_removed_by_its_family(family, line):
+    lines = [(1, "教育局长在全县教育工作会议上的讲话"), (2, _BODY[0]), (3, _BODY[1]),
+             (4, line), (5, _BODY[2]), (6, _BODY[1]), (7, _BODY[2])]
+    page = _page(lines)
+    strip_boilerplate(page, RULESET)
+    assert [n for n, _ in page.lines] == [1, 2, 3, 5, 6, 7]
+    assert [(e.line, e.text) for e in page.edits] == [(4, line)]
+    assert page.edits[0].rule.startswith(family + ".")
+
+
+# Junk and watermarks inside a sentence: (family, line, what must remain).
+ISSUE_SPANS = [
+    ("forum", "今天我们召开全县教育工作会议。+ v% [0 P+ _; u3 {$ y9 r下面我讲三点意见。",
+     "今天我们召开全县教育工作会议。下面我讲三点意见。"),
+    ("forum", "今天我们召开全县教育工作会议。 5 V$ ^7 X- 下面我讲三点意见。",
+     "今天我们召开全县教育工作会议。下面我讲三点意见。"),
+    ("forum", "大家好t2 W1 f5今天讲三点", "大家好今天讲三点"),
+    ("portal", "我们要认真www.example.com学习贯彻会议精神。", "我们要认真学习贯彻会议精神。"),
+    ("portal", "我们要认真本文来自某某范文网学习贯彻会议精神。", "我们要认真学习贯彻会议精神。"),
+    ("portal", "我们要认真来源：某某范文网学习贯彻会议精神。", "我们要认真学习贯彻会议精神。"),
+]
+
+
+@pytest.mark.parametrize(("family", "line", "kept"), ISSUE_SPANS,
+                         ids=[f"{family}-{i}" for i, (family, _, _) in enumerate(ISSUE_SPANS)])
+def test_junk_inside_a_sentence_is_cut_by_its_family(family, line, kept):
+    page = _page([(1, "讲话"), (2, line)])
+    strip_boilerplate(page, RULESET)
+    assert page.lines == [(1, "讲话"), (2, kept)]
+    assert page.edits and all(e.rule.startswith(family + ".") for e in page.edits)
+    assert sum(len(e.text) for e in page.edits) == len(line) - len(kept)
+
+
+def _clauses(paragraph: str) -> list[str]:
+    """The paragraph, its sentences and its clauses: content as short as a boilerplate line."""
+    sentences = [s for s in re.split(r"(?<=[。！？；])", paragraph) if s.strip()]
+    clauses = [c for c in re.split(r"(?<=[。！？；，：,:])", paragraph) if c.strip()]
+    return [paragraph, *sentences, *clauses]
+
+
+def test_no_rule_matches_seed_speech_text(seed_pages):
+    # Cut the seed speeches into sentences and clauses, so that every rule
+    # meets content as short as the lines it is meant for; none may match.
+    pieces = {piece.strip() for page in seed_pages.values() for speech in page.speeches
+              for paragraph in speech.paragraphs for piece in _clauses(paragraph)}
+    assert len(pieces) > 3000
+    hits = [(rule.id, piece) for piece in sorted(pieces) for rule in RULESET.rules
+            if rule.applies_to_length(piece) and rule.pattern.search(fold(piece))]
+    assert hits == []
+
+
+_JAMMER_FIRST = [chr(c) for c in range(32, 60)]  # Discuz! draws the first character from ' '..';'
+_JAMMER_SECOND = [chr(c) for c in range(63, 127)]  # and the second one from '?'..'~'
+_SYMBOLS = list("!\"#$%&'*+-/")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_JAMMER_FIRST), st.sampled_from(_JAMMER_SECOND)),
+                min_size=5, max_size=15),
+       st.sampled_from(_SYMBOLS), st.data())
+def test_discuz_jammer_between_sentences_is_cut_whole(pairs, symbol, data):
+    # The junk Discuz! prints: 5-15 pairs "<' '..';'> <'?'..'~'>". One pair is
+    # given a symbol, as nearly every real string has (see forum.jammer).
+    k = data.draw(st.integers(0, len(pairs) - 1))
+    pairs[k] = (symbol, pairs[k][1])
+    if len({first for first, _ in pairs}) < 2:
+        pairs[(k + 1) % len(pairs)] = ("7" if symbol != "7" else "3", pairs[0][1])
+    junk = "".join(f"{a} {b}" for a, b in pairs)
+    before, after = "今天我们召开全县教育工作会议。", "下面我讲三点意见。"
+    page = _page([(1, before + junk + after)])
+    strip_boilerplate(page, RULESET)
+    assert page.lines == [(1, before + after)]
+    assert all(e.rule.startswith("forum.jammer") for e in page.edits)
+
+
+_HAN_PIECES = ["同志们", "今天我们召开会议", "，", "。", "：", "、", "；", "“", "”", "（", "）",
+               "全县", "增长", "达到", "完成投资", "个百分点", "以上"]
+_ASCII_TERMS = ["1.54亿元", "100%", "2023-11-29", "14:13:01", "PPT", "GDP", "5G", "Q1 Q2 Q3",
+                "1:4", "1 : 2", "A4 A3", "AI VR AR", "3 - 5", "1 + 1 > 2", "x = 1, y = 2",
+                "C# 和 C++", "ISO 9001", "PM2.5", "20xx", "202X", "A+ A B+", "(1)", "No.1",
+                "Top 10", "VR/AR", "R&D", "p < 0.05", "±5%", "-5℃", "50 %", "$5", "@", "#",
+                "A, B, C, D", "8 : 30 - 11 : 30", "V1 V2 V3", "3 ~ 5", "Ctrl + C", "APP", "T1 T2 T3 T4"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_HAN_PIECES), st.sampled_from(_ASCII_TERMS)),
+                min_size=1, max_size=6),
+       st.sampled_from(_HAN_PIECES))
+def test_span_rules_leave_numbers_units_and_abbreviations(pieces, last):
+    # Chinese text with ordinary Latin, digits, units, dates and spaced math:
+    # no span rule (jammers, watermarks) may cut any of it.
+    text = "".join(han + term for han, term in pieces) + last
+    for rule in RULESET.rules:
+        if rule.action != "drop_line":
+            assert rule.rewrite(text) == (text, []), rule.id
+
+
+_PATHOLOGICAL_PIECES = ["1", " ", "12 ", "可以", "下载 ", "回复 ", "% [", "a@ ", "本文", "…"]
+_PATHOLOGICAL_HEADS = ["", "登录", "付费", "vip", "上一页 ", "只看该作者 ", "发表于 2023-11-29 "]
+
+
+def test_rules_give_up_quickly_on_long_near_misses():
+    # Lines of one repeated piece that fail at their last character: a pattern
+    # whose repetitions can be split many ways (a run of digits read as 1+2 or
+    # 12…) would take exponential time here.
+    import time
+
+    # Short lines first, growing, so that such a pattern fails the test instead
+    # of hanging it.
+    def too_slow(rule: Rule, size: int) -> bool:
+        start = time.perf_counter()
+        for piece in _PATHOLOGICAL_PIECES:
+            for head in _PATHOLOGICAL_HEADS:
+                text = head + piece * max(1, (size - len(head) - 1) // len(piece)) + "x"
+                rule.pattern.search(fold(text))
+        return time.perf_counter() - start > 1.0
+
+    def sizes(limit: int) -> list[int]:
+        # Four characters more at a time while an exponential pattern would still
+        # answer within seconds, then by a quarter, up to the rule's limit.
+        steps = list(range(16, min(limit, 64) + 1, 4)) or [limit]
+        while steps[-1] < limit:
+            steps.append(min(limit, steps[-1] * 5 // 4))
+        return steps
+
+    slow = [rule.id for rule in RULESET.rules
+            if any(too_slow(rule, size) for size in sizes(rule.max_chars or 400))]
+    assert slow == []
