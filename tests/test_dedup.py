@@ -1,60 +1,449 @@
-"""Near-duplicate detection: planted copies are found, different text is not."""
+"""Near-duplicate detection: planted copies are found, different text is not,
+the banding is datasketch's, clusters are stars, speeches and keep policies
+behave, the drop plan is safe, and the defaults meet the quality bar."""
 from __future__ import annotations
 
 import csv
 import json
+import random
+import sys
+import unicodedata
+from pathlib import Path
 
-from cleaner.dedup import DedupSettings, find_duplicates, jaccard, paragraph_key, shingles
+import numpy as np
+import pytest
+from datasketch import MinHash, MinHashLSH
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cleaner.dedup import (
+    DEDUP_RULE,
+    DedupSettings,
+    SpeechMeta,
+    band_keys,
+    candidate_pairs,
+    find_duplicates,
+    jaccard,
+    key_codes,
+    keep_order,
+    lsh_params,
+    pair_jaccard,
+    paragraph_key,
+    paragraph_keys,
+    paragraph_signatures,
+    plan_drops,
+    shingle_sets,
+    shingles,
+    signature_cache_key,
+)
+from cleaner.minhash import encode_token, lean_minhash, signatures, token_hash
 from cleaner.model import Page, Speech
 from cleaner.pipeline import write_output
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # benchmarks/ is a package at the project root
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import reposts  # noqa: E402
 
 PARA = ("今天，我们召开2023年教育工作会议，主要任务是学习贯彻党的二十大和自治区教育工作会议精神，"
         "落实全盟教育工作会议要求，总结2022年工作所得成绩，谋划部署2023年全县教育重点工作。")
 OTHER = ("办学条件进一步改善。完成2所幼儿园改扩建工程，4所学校校园硬化工程，7所学校校园消防改造工程全部完工，"
          "建设3所学校心理辅导站，2所学校运动场地改造已完成，第三幼儿园扩建项目已完成，待竣工验收。")
+THIRD = ("教师队伍建设不断加强。全年招聘新教师120名，组织各级各类培训3000余人次，评选表彰优秀教师和"
+         "优秀班主任各50名，教师的职业幸福感和社会认同感明显增强，尊师重教的氛围日益浓厚。")
 # A repost with small edits: one word changed, half-width punctuation, a year masked.
 EDITED = PARA.replace("全盟", "全市").replace("，", ",").replace("2023年全县", "20xx年全县")
+FIRST = DedupSettings(keep="first")
 
+
+def key_jaccard(a: str, b: str, k: int = DedupSettings().shingle) -> float:
+    return jaccard(shingles(paragraph_key(a), k), shingles(paragraph_key(b), k))
+
+
+def han_blocks(n: int, size: int = 20, seed: int = 0) -> list[str]:
+    """Blocks of random common Han characters: texts that share nothing by chance."""
+    rng = random.Random(seed)
+    return ["".join(chr(rng.randint(0x4E00, 0x8FFF)) for _ in range(size)) for _ in range(n)]
+
+
+# ---------------------------------------------------------------------------
+# Paragraph clusters
+# ---------------------------------------------------------------------------
 
 def test_planted_near_duplicate_is_reported_across_speeches():
     speeches = [("a#1", ["同志们：", PARA, OTHER]), ("b#1", ["同志们：", "谢谢大家！", EDITED])]
-    clusters, stats = find_duplicates(speeches)
-    assert len(clusters) == 1
-    members = clusters[0].members
+    result = find_duplicates(speeches)
+    assert len(result.clusters) == 1
+    members = result.clusters[0].members
     assert [(m.doc, m.para, m.original) for m in members] == [("a#1", 1, True), ("b#1", 2, False)]
-    expected = jaccard(shingles(paragraph_key(PARA), 5), shingles(paragraph_key(EDITED), 5))
-    assert members[1].jaccard == round(expected, 4) >= DedupSettings().threshold
-    assert stats["short"] == 3  # the salutations and thanks are not signed
+    assert members[1].jaccard == round(key_jaccard(PARA, EDITED), 4) >= DedupSettings().threshold
+    assert result.stats["short"] == 3 and result.stats["signed"] == 3
+
+
+def test_result_unpacks_as_clusters_and_stats():
+    clusters, stats = find_duplicates([("a#1", [PARA]), ("b#1", [EDITED])])
+    assert len(clusters) == 1 and stats["clusters"] == 1
 
 
 def test_different_paragraphs_are_not_reported():
-    clusters, stats = find_duplicates([("a#1", [PARA]), ("b#1", [OTHER])])
-    assert clusters == []
-    assert stats["verified_pairs"] == 0
+    result = find_duplicates([("a#1", [PARA]), ("b#1", [OTHER])])
+    assert result.clusters == () and result.stats["verified_pairs"] == 0
 
 
 def test_copies_inside_one_speech_are_not_cross_speech_duplicates():
-    clusters, _ = find_duplicates([("a#1", [PARA, EDITED]), ("b#1", [OTHER])])
-    assert clusters == []
+    result = find_duplicates([("a#1", [PARA, EDITED, PARA]), ("b#1", [OTHER])])
+    assert result.clusters == () and result.short_groups == ()
 
 
-def test_short_paragraphs_are_not_signed():
-    short = "同志们，谢谢大家！"
-    clusters, stats = find_duplicates([("a#1", [short]), ("b#1", [short])])
-    assert clusters == [] and stats["signed"] == 0 and stats["short"] == 2
+def test_exact_copies_are_signed_once():
+    calls = []
+
+    def sign(keys):
+        calls.append(list(keys))
+        return paragraph_signatures(keys, DedupSettings())
+
+    result = find_duplicates([("a#1", [PARA, OTHER]), ("b#1", [PARA]), ("c#1", [PARA + " "])], sign=sign)
+    assert sorted(k for batch in calls for k in batch) == sorted({paragraph_key(PARA), paragraph_key(OTHER)})
+    assert [(m.doc, m.jaccard) for m in result.clusters[0].members] == [
+        ("a#1", 1.0), ("b#1", 1.0), ("c#1", 1.0)]
 
 
-def test_three_copies_form_one_cluster_with_the_first_as_original():
-    clusters, _ = find_duplicates([("c#1", [OTHER, PARA]), ("a#1", [EDITED]), ("b#1", [PARA])])
-    assert len(clusters) == 1
-    assert [m.doc for m in clusters[0].members] == ["c#1", "a#1", "b#1"]
-    assert [m.original for m in clusters[0].members] == [True, False, False]
+def test_sign_must_return_one_row_per_key():
+    with pytest.raises(ValueError, match="shape"):
+        find_duplicates([("a#1", [PARA]), ("b#1", [EDITED])], sign=lambda keys: np.zeros((1, 3)))
+
+
+def test_reported_jaccard_is_exact_and_at_least_the_threshold():
+    corpus = reposts.build_corpus(seed=3, bases=8)
+    result = find_duplicates(corpus.speeches)
+    assert result.clusters
+    for cluster in result.clusters:
+        original = cluster.original
+        assert original.original and not any(m.original for m in cluster.members[1:])
+        for m in cluster.members[1:]:
+            assert m.doc != original.doc
+            assert m.jaccard == round(key_jaccard(original.text, m.text), 4)
+            assert m.jaccard >= DedupSettings().threshold
+
+
+def test_clusters_are_stars_not_chains():
+    # Sliding windows of five blocks: A~B and B~C share 4 of 6 blocks, A and C 3 of 7.
+    b = han_blocks(7)
+    a_text, b_text, c_text = "".join(b[0:5]), "".join(b[1:6]), "".join(b[2:7])
+    s = DedupSettings(keep="first", threshold=0.5)
+    assert key_jaccard(a_text, b_text, s.shingle) >= 0.5 > key_jaccard(a_text, c_text, s.shingle)
+    assert key_jaccard(b_text, c_text, s.shingle) >= 0.5
+    result = find_duplicates([("a#1", [a_text]), ("b#1", [b_text]), ("c#1", [c_text])], s)
+    assert [[m.doc for m in c.members] for c in result.clusters] == [["a#1", "b#1"]]
+
+
+def test_three_copies_form_one_cluster_with_the_kept_one_first():
+    speeches = [("c#1", [OTHER, PARA]), ("a#1", [EDITED]), ("b#1", [PARA])]
+    first = find_duplicates(speeches, FIRST).clusters
+    assert [[(m.doc, m.original) for m in c.members] for c in first] == [
+        [("c#1", True), ("a#1", False), ("b#1", False)]]
+    # longest: c#1 is the longest speech as well.
+    assert [m.doc for m in find_duplicates(speeches).clusters[0].members] == ["c#1", "a#1", "b#1"]
 
 
 def test_key_ignores_width_punctuation_and_spaces_but_not_words():
     assert paragraph_key("同志们, 今天 开会!") == paragraph_key("同志们，今天开会！")
     assert paragraph_key("全县") != paragraph_key("全市")
 
+
+# ---------------------------------------------------------------------------
+# The batch key is the key
+# ---------------------------------------------------------------------------
+
+def test_batch_keys_equal_the_key_on_every_bmp_character():
+    chars = [chr(c) for c in range(0x10000) if not 0xD800 <= c < 0xE000]
+    assert paragraph_keys(chars) == [paragraph_key(c) for c in chars]
+
+
+# Characters that interact with their neighbours: combining marks, Hangul
+# jamo, capital sigma, characters whose key is longer than one code point.
+TRICKY = "eEaΣσς\u0301\u0308\u0327\u1100\u1161\u11a8가각ㄱ①⑩™İﬁ㈠Å\u0b47\u0b3e\u0b57\u3099か"
+KEY_TEXT = st.text(st.one_of(st.sampled_from(TRICKY + "同志们，：。！ 2023年Ａａ"), st.characters()), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(KEY_TEXT, max_size=12))
+def test_batch_keys_equal_the_key_on_any_text(texts):
+    assert paragraph_keys(texts) == [paragraph_key(t) for t in texts]
+
+
+def test_keys_are_nfkc_letters_and_digits():
+    text = "２０２３年，Ｏｋ ⑩ ﬁne ㈠"
+    assert paragraph_keys([text]) == ["2023年ok10fine一"]
+    assert paragraph_keys([text])[0] == unicodedata.normalize("NFKC", paragraph_keys([text])[0])
+
+
+# ---------------------------------------------------------------------------
+# Verification sets
+# ---------------------------------------------------------------------------
+
+@settings(max_examples=100, deadline=None)
+@given(keys=st.lists(st.text(st.sampled_from("教育工作会议ab"), max_size=14), min_size=1, max_size=10),
+       k=st.integers(1, 5), data=st.data())
+def test_pair_jaccard_is_the_exact_jaccard_of_the_shingle_sets(keys, k, data):
+    codes, lengths = key_codes(keys)
+    values, offsets = shingle_sets(codes, lengths, k)
+    assert np.diff(offsets).tolist() == [len(shingles(key, k)) for key in keys]
+    index = st.integers(0, len(keys) - 1)
+    a = np.array(data.draw(st.lists(index, min_size=1, max_size=8)))
+    b = np.array(data.draw(st.lists(index, min_size=len(a), max_size=len(a))))
+    expected = [jaccard(shingles(keys[x], k), shingles(keys[y], k)) for x, y in zip(a, b)]
+    assert pair_jaccard(values, offsets, a, b).tolist() == pytest.approx(expected)
+
+
+# ---------------------------------------------------------------------------
+# Banding is datasketch's MinHashLSH
+# ---------------------------------------------------------------------------
+
+def seed_keys(count: int) -> list[str]:
+    """Seed paragraphs and edited copies of a third of them (candidates to find)."""
+    pool = [paragraph_key(p) for p in reposts.seed_pool()]
+    pool = [k for k in pool if len(k) >= 50][:count]
+    rng = random.Random(1)
+    edited = [reposts.edit_chars(k, 0.05, "的教育工作", rng) for k in pool[::3]]
+    return pool + edited
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.5, 0.7])
+def test_candidate_pairs_are_datasketch_minhashlsh_pairs(threshold):
+    s = DedupSettings(threshold=threshold)
+    keys = seed_keys(150)
+    rows = signatures(keys, s.shingle, s.num_perm, s.seed)
+    lsh = MinHashLSH(threshold=s.lsh_at, num_perm=s.num_perm)
+    assert (lsh.b, lsh.r) == lsh_params(s)
+    objects = [lean_minhash(row, s.seed) for row in rows]
+    for n, mh in enumerate(objects):
+        lsh.insert(n, mh, check_duplication=False)
+    theirs = {(min(n, m), max(n, m)) for n, mh in enumerate(objects) for m in lsh.query(mh) if m != n}
+    i, j = candidate_pairs(band_keys(rows, *lsh_params(s)))
+    ours = list(zip(i.tolist(), j.tolist()))
+    assert ours == sorted(theirs)
+    assert len(ours) >= 50  # the edited copies are found, so the check means something
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=st.lists(st.lists(st.integers(0, 2), min_size=6, max_size=6), max_size=30))
+def test_candidate_pairs_are_the_rows_equal_in_some_band(rows):
+    matrix = np.array(rows, dtype=np.uint32).reshape(len(rows), 6)
+    i, j = candidate_pairs(band_keys(matrix, 3, 2))
+    expected = [(x, y) for x in range(len(rows)) for y in range(x + 1, len(rows))
+                if any(rows[x][b:b + 2] == rows[y][b:b + 2] for b in (0, 2, 4))]
+    assert list(zip(i.tolist(), j.tolist())) == expected
+
+
+def test_default_signatures_are_datasketch_with_token_hash():
+    s = DedupSettings()
+    keys = seed_keys(20)
+    for key, row in zip(keys, paragraph_signatures(keys, s)):
+        mh = MinHash(num_perm=s.num_perm, seed=s.seed, hashfunc=token_hash)
+        mh.update_batch([encode_token(item) for item in shingles(key, s.shingle)])
+        assert np.array_equal(row, mh.hashvalues)
+
+
+# ---------------------------------------------------------------------------
+# Short paragraphs
+# ---------------------------------------------------------------------------
+
+def test_short_paragraphs_are_grouped_by_exact_key_and_reported_apart():
+    speeches = [("a#1", ["同志们：", PARA, "谢谢大家！"]), ("b#1", ["同志们!", OTHER]),
+                ("c#1", ["同志们：", "同志们：", THIRD, "谢谢!"])]
+    result = find_duplicates(speeches, FIRST)
+    assert result.clusters == ()
+    assert result.stats["signed"] == 3 and result.stats["short"] == 6
+    groups = {g.key: [(m.doc, m.para, m.original) for m in g.members] for g in result.short_groups}
+    # The repeat inside c#1 is no cross-speech copy; 谢谢 and 谢谢大家 differ.
+    assert groups == {"同志们": [("a#1", 0, True), ("b#1", 0, False), ("c#1", 0, False), ("c#1", 1, False)]}
+    assert result.stats["short_repeats"] == 3
+
+
+def test_empty_keys_are_counted_not_grouped():
+    result = find_duplicates([("a#1", ["……", PARA]), ("b#1", ["……", OTHER])])
+    assert result.stats["empty"] == 2 and result.short_groups == ()
+
+
+# ---------------------------------------------------------------------------
+# Speech-level duplicates
+# ---------------------------------------------------------------------------
+
+def speech_shingles(paragraphs: list[str], k: int) -> set[str]:
+    return {s for p in paragraphs for s in shingles(paragraph_key(p), k)}
+
+
+def test_a_reposted_speech_is_a_duplicate_of_the_kept_one_with_its_share():
+    original = ["同志们：", PARA, OTHER, THIRD, "谢谢大家！"]
+    repost = ["同志们：", EDITED, OTHER.replace("，", ","), THIRD, "一、加强领导，压实责任。"]
+    unrelated = ["同志们：", *han_blocks(3, 60, seed=5), "谢谢大家！"]
+    speeches = [("a#1", original), ("b#1", repost), ("c#1", unrelated)]
+    result = find_duplicates(speeches, FIRST)
+    assert [(d.doc, d.duplicate_of) for d in result.speech_duplicates] == [("b#1", "a#1")]
+    k = FIRST.shingle
+    mine, theirs = speech_shingles(repost, k), speech_shingles(original, k)
+    dup = result.speech_duplicates[0]
+    assert dup.share == round(len(mine & theirs) / len(mine), 4)
+    assert 0.8 < dup.share < 1.0 and dup.chars == sum(map(len, repost))
+    assert result.duplicate_of() == {"b#1": dup}
+
+
+def test_a_speech_sharing_one_paragraph_is_not_a_duplicate():
+    a = ["同志们：", PARA, *han_blocks(4, 80, seed=1)]
+    b = ["同志们：", EDITED, *han_blocks(4, 80, seed=2)]
+    result = find_duplicates([("a#1", a), ("b#1", b)])
+    assert len(result.clusters) == 1 and result.speech_duplicates == ()
+
+
+# ---------------------------------------------------------------------------
+# Keep policies
+# ---------------------------------------------------------------------------
+
+BODY = [PARA, OTHER, THIRD]
+POSTINGS = [
+    ("x/1#1", ["同志们：", PARA]),  # first by path, truncated to one paragraph
+    ("x/2#1", ["同志们：", *BODY, han_blocks(1, 60, seed=9)[0]]),  # longest
+    ("x/3#1", ["同志们：", *BODY]),  # cleanest page
+]
+META = [SpeechMeta(300, 1000), SpeechMeta(500, 1500), SpeechMeta(20, 900)]
+
+
+@pytest.mark.parametrize(("keep", "kept", "duplicates"), [
+    # first keeps the truncated posting; the two complete ones are not its
+    # duplicates (most of their text is not in it), x/3 is a copy of x/2.
+    ("first", "x/1#1", [("x/3#1", "x/2#1")]),
+    ("longest", "x/2#1", [("x/1#1", "x/2#1"), ("x/3#1", "x/2#1")]),
+    ("cleanest", "x/3#1", [("x/1#1", "x/3#1"), ("x/2#1", "x/3#1")]),
+])
+def test_keep_policy_chooses_the_original(keep, kept, duplicates):
+    result = find_duplicates(POSTINGS, DedupSettings(keep=keep), META)
+    [para_cluster] = [c for c in result.clusters if c.original.text == PARA]
+    assert para_cluster.original.doc == kept
+    assert sorted(m.doc for m in para_cluster.members) == ["x/1#1", "x/2#1", "x/3#1"]
+    assert [(d.doc, d.duplicate_of) for d in result.speech_duplicates] == duplicates
+
+
+def test_keep_order_ties_go_to_corpus_order():
+    assert keep_order([5, 9, 9, 1], "longest") == [1, 2, 0, 3]
+    assert keep_order([5, 9], "cleanest", [SpeechMeta(1, 10), SpeechMeta(2, 20)]) == [0, 1]
+
+
+def test_cleanest_needs_meta():
+    with pytest.raises(ValueError, match="SpeechMeta"):
+        find_duplicates(POSTINGS, DedupSettings(keep="cleanest"))
+
+
+@pytest.mark.parametrize("bad", [{"keep": "newest"}, {"threshold": 0.0}, {"shingle": 0},
+                                 {"speech_threshold": 1.5}, {"min_chars": 0}, {"lsh_threshold": 2.0}])
+def test_bad_settings_are_rejected(bad):
+    with pytest.raises(ValueError):
+        DedupSettings(**bad)
+
+
+# ---------------------------------------------------------------------------
+# The drop plan
+# ---------------------------------------------------------------------------
+
+def test_drop_plan_removes_duplicate_speeches_whole_and_copies_from_the_rest():
+    speeches = [("a#1", ["同志们：", PARA, OTHER, THIRD]),
+                ("b#1", ["同志们：", EDITED, OTHER, THIRD]),  # a repost: removed whole
+                ("c#1", ["同志们：", *han_blocks(3, 70, seed=4), OTHER])]  # keeps its own text
+    result = find_duplicates(speeches, FIRST)
+    plan = plan_drops(result)
+    assert [(d.doc, d.duplicate_of) for d in plan.speeches] == [("b#1", "a#1")]
+    assert [(d.doc, d.para, d.original_doc, d.original_para) for d in plan.paragraphs] == [
+        ("c#1", 4, "a#1", 2)]
+    assert "a#1" in plan.paragraphs[0].reason and "b#1" not in plan.dropped_paras()
+    kept = dict(plan.apply(speeches))
+    assert list(kept) == ["a#1", "c#1"]
+    assert kept["c#1"][0] == "同志们：" and OTHER not in kept["c#1"]  # short lines stay
+    assert DEDUP_RULE == "dedup"
+
+
+@pytest.mark.parametrize("keep", ["first", "longest", "cleanest"])
+def test_drop_plan_never_removes_the_last_copy_of_a_paragraph(keep):
+    corpus = reposts.build_corpus(seed=4, bases=15)
+    meta = [SpeechMeta(p.boilerplate_chars, p.page_chars) for p in corpus.postings]
+    result = find_duplicates(corpus.speeches, DedupSettings(keep=keep), meta)
+    plan = plan_drops(result)
+    assert plan.speeches and plan.paragraphs
+    gone = {d.doc for d in plan.speeches}
+    dropped = {(d.doc, d.para) for d in plan.paragraphs}
+    for d in plan.speeches:
+        assert d.duplicate_of not in gone and d.share >= result.settings.speech_threshold
+    for d in plan.paragraphs:
+        assert d.doc not in gone
+        assert d.original_doc not in gone and (d.original_doc, d.original_para) not in dropped
+    kept = plan.apply(corpus.speeches)
+    assert len(kept) == len(corpus.speeches) - len(gone)
+    assert sum(map(len, (p for _, p in kept))) == (
+        sum(len(p) for sid, p in corpus.speeches if sid not in gone) - len(dropped))
+
+
+# ---------------------------------------------------------------------------
+# Determinism, cache friendliness, settings
+# ---------------------------------------------------------------------------
+
+def test_same_input_gives_the_same_result():
+    corpus = reposts.build_corpus(seed=2, bases=10)
+    one, two = find_duplicates(corpus.speeches), find_duplicates(corpus.speeches)
+    assert one == two and one.clusters
+
+
+def test_a_cache_can_serve_signatures_by_key():
+    s = DedupSettings()
+    corpus = reposts.build_corpus(seed=2, bases=10)
+    cache: dict[str, np.ndarray] = {}
+
+    def cached(keys):
+        missing = [k for k in keys if signature_cache_key(k, s) not in cache]
+        for k, row in zip(missing, paragraph_signatures(missing, s)):
+            cache[signature_cache_key(k, s)] = row
+        return np.array([cache[signature_cache_key(k, s)] for k in keys])
+
+    assert find_duplicates(corpus.speeches, s, sign=cached) == find_duplicates(corpus.speeches, s)
+    assert signature_cache_key("教育", s) != signature_cache_key("教育", DedupSettings(shingle=4))
+
+
+def test_settings_describe_the_hash_and_the_bands():
+    d = DedupSettings().describe()
+    assert "token_hash" in d["hash"] and d["keep"] == "longest"
+    assert (d["lsh_bands"], d["lsh_rows"]) == lsh_params(DedupSettings())
+    assert d["lsh_threshold"] < d["threshold"]
+
+
+# ---------------------------------------------------------------------------
+# Quality: the defaults meet the bar on a small generated corpus
+# ---------------------------------------------------------------------------
+
+def test_defaults_meet_the_quality_bar_on_reposted_speeches():
+    s = DedupSettings()
+    pairs = speeches = reposts.PairScore(0, 0, 0)
+    for seed in (7, 8):
+        corpus = reposts.build_corpus(seed=seed, bases=20)
+        result = find_duplicates(corpus.speeches, s)
+        pairs += reposts.pair_score(corpus, result.clusters, s.min_chars, lambda t: len(paragraph_key(t)))
+        speeches += reposts.speech_score(corpus, result.speech_duplicates)
+    assert pairs.true_pairs > 300
+    assert pairs.precision >= 0.98 and pairs.recall >= 0.95
+    assert speeches.true_pairs > 20 and speeches.precision >= 0.98 and speeches.recall >= 0.9
+
+
+def test_the_scores_can_fail():
+    corpus = reposts.build_corpus(seed=7, bases=10)
+    strict = find_duplicates(corpus.speeches, DedupSettings(shingle=5, threshold=0.9))
+    assert reposts.pair_score(corpus, strict.clusters, 50, lambda t: len(paragraph_key(t))).recall < 0.5
+    everything = [type("C", (), {"members": [type("M", (), {"doc": sid, "para": n})()
+                                             for sid, ps in corpus.speeches for n, p in enumerate(ps)
+                                             if len(paragraph_key(p)) >= 50]})()]
+    assert reposts.pair_score(corpus, everything, 50, lambda t: len(paragraph_key(t))).precision < 0.1
+
+
+# ---------------------------------------------------------------------------
+# Output files (written by the pipeline)
+# ---------------------------------------------------------------------------
 
 def _page(source, speeches):
     return Page(source=source, sha256="0" * 64, size=1, encoding="utf-8", chars_in=100,

@@ -24,6 +24,7 @@ RAW = Path(__file__).resolve().parents[1] / "raw"
 
 # (shingle, num_perm, seed, scheme): the pipeline's settings first.
 SETTINGS = [
+    (3, 128, 1, "affine32"),
     (5, 128, 1, "affine32"),
     (3, 16, 7, "affine32"),
     (1, 8, 42, "affine32"),
@@ -120,6 +121,8 @@ def test_seed_paragraphs_match_datasketch():
     assert len(lines) > 100
     keys = [paragraph_key(line) for line in lines]
     assert_same(signatures(keys), reference(keys, 5, 128, 1, "affine32", batch=True))
+    # The dedup defaults (3-character shingles).
+    assert_same(signatures(keys, 3), reference(keys, 3, 128, 1, "affine32", batch=True))
     # Raw lines too (punctuation, spaces and all), and the legacy scheme.
     assert_same(signatures(lines[::4]), reference(lines[::4], 5, 128, 1, "affine32", batch=True))
     assert_same(signatures(keys[::4], scheme="legacy"), reference(keys[::4], 5, 128, 1, "legacy", batch=True))
