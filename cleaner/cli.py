@@ -19,11 +19,14 @@ from .decode import text_codec
 from .dedup import DedupSettings
 from .errors import CleanerError, RuleError, UsageError
 from .model import Page
-from .pipeline import clean_page, decode_file, normalize, repair, split, strip_page, write_output
+from .pipeline import (decode_file, finish_page, learn_templates, normalize, repair, split, strip_page,
+                       write_output)
 from .encmap import EncodingMap, load_encoding_map
 from .explain import render, trace_page
 from .rules import check_rules, default_rules_dir, load_rules
-from .store import check_layout, dump_jsonl, list_inputs, write_text_atomic
+from .store import check_layout, check_output, display_name, dump_jsonl, list_inputs, write_text_atomic
+from .templates import (TemplateCounter, TemplateError, Templates, TemplateSettings,
+                        describe_candidates, learn, render_candidates, render_toml, strip_templates)
 
 app = typer.Typer(
     help="Turn a folder of scraped Chinese text into a clean, deduplicated corpus.",
@@ -48,7 +51,20 @@ Shingle = Annotated[int, typer.Option(min=1, help="Character n-gram size for shi
 NumPerm = Annotated[int, typer.Option(min=16, help="MinHash permutations.")]
 Threshold = Annotated[float, typer.Option(min=0.0, max=1.0, help="Jaccard similarity that makes a duplicate.")]
 
+Keep = Annotated[str, typer.Option(
+    help="Which copy is the original: first (path order), longest, or cleanest "
+    "(least boilerplate removed from its page).")]
+Drop = Annotated[bool, typer.Option(
+    "--drop-duplicates", help="Write the deduplicated corpus: near-duplicate speeches and copied "
+    "paragraphs removed (each listed in removed.jsonl under rule dedup).")]
+LearnTemplates = Annotated[bool, typer.Option(
+    "--templates/--no-templates", help="Learn site templates (lines recurring across files) and "
+    "strip them.")]
+MinFiles = Annotated[int, typer.Option(
+    "--template-min-files", min=2, help="A learned template recurs in at least this many files.")]
+
 _D = DedupSettings()
+_T = TemplateSettings()
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -92,7 +108,7 @@ def _write_pages(pages: Iterable[Page], target: str) -> None:
 def _report_failures(pages: list[Page]) -> int:
     failed = [p for p in pages if p.error is not None]
     for page in failed:
-        typer.echo(f"cleaner: {page.source}: {page.error}", err=True)
+        typer.echo(f"cleaner: {display_name(page.source)}: {page.error}", err=True)
     if failed:
         typer.echo(f"cleaner: {len(failed)} of {len(pages)} inputs failed", err=True)
     return 1 if failed else 0
@@ -127,20 +143,52 @@ def _check_encoding(encoding: str | None) -> None:
             raise _fail(f"--encoding {encoding}: unknown codec (try utf-8, gb18030, big5hkscs, utf-16)")
 
 
-def _finish(pages: list[Page], out: Path, settings: DedupSettings, quiet: bool) -> None:
+def _finish(pages: list[Page], out: Path, settings: DedupSettings, quiet: bool,
+            drop: bool = False) -> None:
     """Write the output folder, name failed inputs, print the summary, exit."""
-    stats = write_output(pages, out, settings, lambda it: _progress(it, quiet, "writing"))
+    try:
+        result = write_output(pages, out, settings, lambda it: _progress(it, quiet, "writing"),
+                              drop)
+    except UsageError as exc:
+        raise _fail(str(exc))
     code = _report_failures(pages)
     if not quiet:
         speeches = sum(len(p.speeches or []) for p in pages)
-        typer.echo(f"{len(pages)} files, {speeches} speeches, {stats['clusters']} duplicate "
-                   f"clusters → {out}")
+        dropped = " (dropped)" if drop else ""
+        typer.echo(f"{len(pages)} files, {speeches} speeches, {len(result.clusters)} duplicate "
+                   f"clusters, {len(result.speech_duplicates)} near-duplicate speeches{dropped} → {out}")
     raise typer.Exit(code)
 
 
-def _settings(min_chars: int, shingle: int, num_perm: int, threshold: float) -> DedupSettings:
-    return DedupSettings(min_chars=min_chars, shingle=shingle, num_perm=num_perm,
-                         threshold=threshold)
+def _settings(min_chars: int, shingle: int, num_perm: int, threshold: float,
+              keep: str = _D.keep) -> DedupSettings:
+    try:
+        return DedupSettings(min_chars=min_chars, shingle=shingle, num_perm=num_perm,
+                             threshold=threshold, keep=keep)
+    except ValueError as exc:
+        raise _fail(str(exc))
+
+
+def _template_settings(min_files: int) -> TemplateSettings:
+    try:
+        return TemplateSettings(min_files=min_files)
+    except UsageError as exc:
+        raise _fail(str(exc))
+
+
+def _stripped_pages(raw: Path, rules: Path | None, encoding: str | None, quiet: bool,
+                    out: Path | None = None) -> list[Page]:
+    """Decode every input under RAW and strip its boilerplate by the rules."""
+    _check_encoding(encoding)
+    ruleset, emap = _load(rules), _load_map(rules)
+    try:
+        if out is not None:
+            check_layout(raw, out)
+        inputs = list_inputs(raw)
+    except UsageError as exc:
+        raise _fail(str(exc))
+    return [strip_page(_decode_one(path, source, encoding, emap), ruleset)
+            for path, source in _progress(inputs, quiet, "decoding")]
 
 
 @app.command()
@@ -149,23 +197,23 @@ def run(
     out: OutDir = Path("clean"),
     rules: RulesDir = None,
     encoding: Encoding = None,
+    templates: LearnTemplates = True,
+    template_min_files: MinFiles = _T.min_files,
     min_chars: MinChars = _D.min_chars,
     shingle: Shingle = _D.shingle,
     num_perm: NumPerm = _D.num_perm,
     threshold: Threshold = _D.threshold,
+    keep: Keep = _D.keep,
+    drop_duplicates: Drop = False,
     quiet: Quiet = False,
 ) -> None:
     """Run every stage on RAW and write the corpus and reports to OUT."""
-    _check_encoding(encoding)
-    ruleset, emap = _load(rules), _load_map(rules)
-    try:
-        check_layout(raw, out)
-        inputs = list_inputs(raw)
-    except UsageError as exc:
-        raise _fail(str(exc))
-    pages = [clean_page(_decode_one(path, source, encoding, emap), ruleset)
-             for path, source in _progress(inputs, quiet, "cleaning")]
-    _finish(pages, out, _settings(min_chars, shingle, num_perm, threshold), quiet)
+    settings = _settings(min_chars, shingle, num_perm, threshold, keep)
+    tsettings = _template_settings(template_min_files)
+    pages = _stripped_pages(raw, rules, encoding, quiet, out)
+    learned = learn_templates(pages, tsettings) if templates else None
+    pages = [finish_page(p, learned) for p in _progress(pages, quiet, "cleaning")]
+    _finish(pages, out, settings, quiet, drop_duplicates)
 
 
 @app.command()
@@ -189,11 +237,73 @@ def decode(
     raise typer.Exit(_report_failures(pages))
 
 
+TemplatesFile = Annotated[Optional[Path], typer.Option(
+    "--templates", help="Also strip the site templates saved by 'cleaner templates RAW --save FILE'.")]
+
+
+def _load_templates(path: Path | None) -> Templates | None:
+    if path is None:
+        return None
+    try:
+        return Templates.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        raise _fail(f"{path}: cannot read: {exc.strerror or exc}")
+    except (ValueError, TemplateError) as exc:
+        raise _fail(f"{path}: {exc}")
+
+
 @app.command()
-def strip(source: StreamIn, out: StreamOut = "-", rules: RulesDir = None, quiet: Quiet = False) -> None:
+def strip(source: StreamIn, out: StreamOut = "-", rules: RulesDir = None,
+          templates: TemplatesFile = None, quiet: Quiet = False) -> None:
     """Remove boilerplate lines and spans, recording each removal with its rule id."""
-    ruleset = _load(rules)
-    _write_pages((strip_page(p, ruleset) for p in _progress(_read_pages(source), quiet, "strip")), out)
+    ruleset, learned = _load(rules), _load_templates(templates)
+
+    def one(page: Page) -> Page:
+        page = strip_page(page, ruleset)
+        return page if learned is None else strip_templates(page, learned)
+
+    _write_pages((one(p) for p in _progress(_read_pages(source), quiet, "strip")), out)
+
+
+@app.command("templates")
+def templates_cmd(
+    raw: Annotated[Path, typer.Argument(help="Folder of raw scraped files.")] = Path("raw"),
+    rules: RulesDir = None,
+    encoding: Encoding = None,
+    min_files: Annotated[int, typer.Option(min=2, help="Recurring in at least this many files.")] = _T.min_files,
+    show_all: Annotated[bool, typer.Option(
+        "--all", help="List every candidate with its decision (learned, formula, content, "
+        "no-evidence), not only the learned templates.")] = False,
+    toml: Annotated[bool, typer.Option("--toml", help="Print the candidates as a rule file to edit.")] = False,
+    save: Annotated[Optional[Path], typer.Option(
+        help="Save the learned templates (JSON) for 'cleaner strip --templates FILE'.")] = None,
+    quiet: Quiet = False,
+) -> None:
+    """List lines that recur across RAW's files after the rules: site template candidates."""
+    settings = _template_settings(min_files)
+    pages = _stripped_pages(raw, rules, encoding, quiet)
+    counter = TemplateCounter()
+    for page in pages:
+        if page.error is None:
+            counter.add(page, page.source)
+    learned = learn(counter, settings)
+    rows = describe_candidates(counter if show_all else learned, settings)
+    if save is not None:
+        write_text_atomic(save, json.dumps(learned.to_dict(), ensure_ascii=False, indent=1) + "\n")
+    if toml:
+        typer.echo(render_toml(rows))
+    elif rows:
+        typer.echo(render_candidates(rows))
+        if not quiet:
+            for row in rows:
+                typer.echo(f"\n{row['id']}  {row['key']}")
+                for example in row["examples"]:
+                    typer.echo(f"    {example}")
+                typer.echo(f"    files: {', '.join(display_name(f) for f in row['example_files'])}")
+    if not quiet:
+        typer.echo(f"{len(learned)} templates learned from {counter.files} files "
+                   f"({len(rows)} listed)")
+    raise typer.Exit(_report_failures(pages))
 
 
 @app.command("repair")
@@ -225,14 +335,21 @@ def dedup(
     shingle: Shingle = _D.shingle,
     num_perm: NumPerm = _D.num_perm,
     threshold: Threshold = _D.threshold,
+    keep: Keep = _D.keep,
+    drop_duplicates: Drop = False,
     quiet: Quiet = False,
 ) -> None:
-    """Find near-duplicate paragraphs across speeches and write the output folder."""
+    """Find near-duplicate paragraphs and speeches and write the output folder."""
+    settings = _settings(min_chars, shingle, num_perm, threshold, keep)
+    try:
+        check_output(out)
+    except UsageError as exc:
+        raise _fail(str(exc))
     pages = list(_read_pages(source))
     missing = [p.source for p in pages if p.error is None and p.speeches is None]
     if missing:
-        raise _fail(f"{missing[0]}: page has not been split; run 'cleaner split' first")
-    _finish(pages, out, _settings(min_chars, shingle, num_perm, threshold), quiet)
+        raise _fail(f"{display_name(missing[0])}: page has not been split; run 'cleaner split' first")
+    _finish(pages, out, settings, quiet, drop_duplicates)
 
 
 @app.command()

@@ -60,6 +60,7 @@ class Page:
     speeches: list[Speech] | None = None
     stages: list[str] = field(default_factory=list)
     rules_digest: str = ""
+    templates_digest: str = ""  # the learned site templates applied, if any
     error: str | None = None
 
     def count(self, rule: str, n: int = 1) -> None:
@@ -99,5 +100,6 @@ class Page:
             speeches=None if speeches is None else [Speech(**s) for s in speeches],
             stages=list(d.get("stages", [])),
             rules_digest=d.get("rules_digest", ""),
+            templates_digest=d.get("templates_digest", ""),
             error=d.get("error"),
         )

@@ -15,7 +15,8 @@ import charset_normalizer
 
 from . import __version__
 from .decode import decode_bytes
-from .dedup import DedupSettings, find_duplicates
+from .dedup import (DEDUP_RULE, DedupResult, DedupSettings, DropPlan, SpeechMeta, find_duplicates,
+                    plan_drops)
 from .errors import InputError
 from .model import Page
 from .normalize import normalize_page
@@ -25,6 +26,7 @@ from .rules import RuleSet
 from .split import split_speeches
 from .store import atomic_dir, doc_path, dump_jsonl, read_input, unique_stems
 from .strip import strip_boilerplate
+from .templates import Templates, TemplateCounter, TemplateSettings, learn, strip_templates
 from .tidy import tidy
 
 
@@ -84,19 +86,54 @@ def split(page: Page) -> Page:
     return page if page.error is not None else split_speeches(page)
 
 
-def clean_page(page: Page, ruleset: RuleSet) -> Page:
+def learn_templates(pages: Iterable[Page], settings: TemplateSettings | None = None) -> Templates:
+    """Site templates learned from pages after the rules (in the order given)."""
+    counter = TemplateCounter()
+    for page in pages:
+        if page.error is None:
+            counter.add(page, page.source)
+    return learn(counter, settings)
+
+
+def finish_page(page: Page, templates: Templates | None = None) -> Page:
+    """Every per-file stage after the rules: learned templates, repair, normalize, split."""
+    if templates is not None:
+        strip_templates(page, templates)
+    return split(normalize(repair(page)))
+
+
+def clean_page(page: Page, ruleset: RuleSet, templates: Templates | None = None) -> Page:
     """Every per-file stage after decoding, in order."""
-    return split(normalize(repair(strip_page(page, ruleset))))
+    return finish_page(strip_page(page, ruleset), templates)
 
 
-def corpus_records(pages: list[Page], stems: dict[str, str],
-                   dup_paras: dict[str, list[int]]) -> list[dict]:
+def speech_id(stem: str, n: int) -> str:
+    return f"{stem}#{n}"
+
+
+def corpus_records(pages: list[Page], stems: dict[str, str], result: DedupResult,
+                   plan: DropPlan | None = None) -> list[dict]:
+    """One record per speech kept, in corpus order.
+
+    With a drop ``plan``, near-duplicate speeches are left out and copied
+    paragraphs are removed from the text; ``dropped_paras`` then lists the
+    indexes they had (in the speech as found, as in duplicates.jsonl).
+    """
+    dup_paras = result.duplicate_paras()
+    dup_of = result.duplicate_of()
+    gone = {d.doc for d in plan.speeches} if plan else set()
+    dropped = plan.dropped_paras() if plan else {}
     records = []
     for page in pages:
         for sp in page.speeches or []:
-            sid = f"{stems[page.source]}#{sp.n}"
-            text = "\n".join(sp.paragraphs)
-            records.append({
+            sid = speech_id(stems[page.source], sp.n)
+            if sid in gone:
+                continue
+            drop = dropped.get(sid, frozenset())
+            paragraphs = [p for i, p in enumerate(sp.paragraphs) if i not in drop]
+            text = "\n".join(paragraphs)
+            dup = dup_of.get(sid)
+            record = {
                 "id": sid,
                 "source": page.source,
                 "n": sp.n,
@@ -105,33 +142,96 @@ def corpus_records(pages: list[Page], stems: dict[str, str],
                 "text": text,
                 "encoding": page.encoding,
                 "line": sp.line,
-                "paragraphs": len(sp.paragraphs),
+                "paragraphs": len(paragraphs),
                 "chars": len(text),
                 "duplicate_paras": dup_paras.get(sid, []),
+                "duplicate_of": dup.duplicate_of if dup else None,
+                "copied_share": dup.share if dup else None,
                 "doc": doc_path(stems[page.source], sp.n),
-            })
+            }
+            if plan is not None:
+                record["dropped_paras"] = sorted(drop)
+            records.append(record)
     return records
+
+
+def speech_meta(page: Page) -> SpeechMeta:
+    """What ``--keep cleanest`` weighs: characters the rules and templates removed."""
+    removed = sum(len(e.text) for e in page.edits if e.stage == "strip")
+    return SpeechMeta(boilerplate_chars=removed, page_chars=page.chars_in)
+
+
+def dedup_removals(pages: list[Page], stems: dict[str, str], plan: DropPlan) -> list[dict]:
+    """The removed.jsonl entries of ``--drop-duplicates`` (rule ``dedup``)."""
+    where = {speech_id(stems[p.source], sp.n): (p, sp) for p in pages for sp in p.speeches or []}
+    out = []
+    for d in plan.speeches:
+        page, sp = where[d.doc]
+        text = "\n".join(([sp.title] if sp.title else []) + sp.paragraphs)
+        out.append({"source": page.source, "line": sp.line, "stage": "dedup", "rule": DEDUP_RULE,
+                    "action": "drop_speech", "text": text, "doc": d.doc,
+                    "duplicate_of": d.duplicate_of, "reason": d.reason})
+    for d in plan.paragraphs:
+        page, sp = where[d.doc]
+        out.append({"source": page.source, "line": sp.line, "stage": "dedup", "rule": DEDUP_RULE,
+                    "action": "drop_paragraph", "text": d.text, "doc": d.doc, "para": d.para,
+                    "duplicate_of": f"{d.original_doc}:{d.original_para}",
+                    "cluster": d.cluster, "reason": d.reason})
+    return out
+
+
+def cluster_records(result: DedupResult) -> list[dict]:
+    return [
+        {
+            "cluster": c.cluster,
+            "size": len(c.members),
+            "min_jaccard": c.min_jaccard,
+            "threshold": result.settings.threshold,
+            "members": [
+                {"doc": m.doc, "para": m.para, "original": m.original,
+                 "jaccard": m.jaccard, "text": m.text}
+                for m in c.members
+            ],
+        }
+        for c in result.clusters
+    ]
+
+
+def repeat_records(result: DedupResult) -> list[dict]:
+    """Short paragraphs repeated across speeches (exact match of the key)."""
+    return [
+        {
+            "group": g.group,
+            "key": g.key,
+            "size": len(g.members),
+            "speeches": g.speeches,
+            "members": [{"doc": m.doc, "para": m.para, "original": m.original, "text": m.text}
+                        for m in g.members],
+        }
+        for g in result.short_groups
+    ]
+
+
+OUTPUTS = ("corpus.jsonl", "docs/", "duplicates.jsonl", "duplicates.csv", "repeats.jsonl",
+           "removed.jsonl", "report.md", "manifest.json")
 
 
 def write_output(
     pages: list[Page], out: Path, settings: DedupSettings,
     progress: Callable[[Iterable], Iterable] = lambda it: it,
-) -> dict:
-    """Dedup the corpus and write every output file atomically; return the stats."""
+    drop_duplicates: bool = False,
+) -> DedupResult:
+    """Dedup the corpus and write every output file atomically; return the dedup result."""
     pages = sorted(pages, key=lambda p: p.source)
     stems = unique_stems(p.source for p in pages)
-    speeches = [
-        (f"{stems[p.source]}#{sp.n}", sp.paragraphs) for p in pages for sp in (p.speeches or [])
-    ]
-    clusters, stats = find_duplicates(speeches, settings)
-    dup_paras: dict[str, list[int]] = {}
-    for cluster in clusters:
-        for m in cluster.members:
-            if not m.original:
-                dup_paras.setdefault(m.doc, []).append(m.para)
-    for paras in dup_paras.values():
-        paras.sort()
-    records = corpus_records(pages, stems, dup_paras)
+    speeches, meta = [], []
+    for p in pages:
+        for sp in p.speeches or []:
+            speeches.append((speech_id(stems[p.source], sp.n), sp.paragraphs))
+            meta.append(speech_meta(p))
+    result = find_duplicates(speeches, settings, meta)
+    plan = plan_drops(result) if drop_duplicates else None
+    records = corpus_records(pages, stems, result, plan)
     digests = sorted({p.rules_digest for p in pages if p.rules_digest})
     manifest = {
         "tool": "cleaner",
@@ -140,7 +240,9 @@ def write_output(
         "encodings": encoding_summary(pages),
         "settings": {
             "decode": {"charset_normalizer": charset_normalizer.__version__},
-            "dedup": settings.describe(),
+            "templates": "+".join(sorted({p.templates_digest for p in pages if p.templates_digest}))
+                         or None,
+            "dedup": {**settings.describe(), "drop_duplicates": drop_duplicates},
         },
         "inputs": [
             {"source": p.source, "sha256": p.sha256, "size": p.size,
@@ -149,8 +251,7 @@ def write_output(
              "repaired": p.repaired or None, "error": p.error}
             for p in pages
         ],
-        "outputs": ["corpus.jsonl", "docs/", "duplicates.jsonl", "duplicates.csv",
-                    "removed.jsonl", "report.md", "manifest.json"],
+        "outputs": list(OUTPUTS),
     }
     with atomic_dir(out) as tmp:
         (tmp / "corpus.jsonl").write_text(dump_jsonl(records), encoding="utf-8")
@@ -160,30 +261,19 @@ def write_output(
             title = rec["title"] or ""
             path.write_text(f"{title}\n\n{rec['text']}\n", encoding="utf-8")
         (tmp / "docs").mkdir(exist_ok=True)
-        dup_records = [
-            {
-                "cluster": c.cluster,
-                "size": len(c.members),
-                "min_jaccard": c.min_jaccard,
-                "threshold": settings.threshold,
-                "members": [
-                    {"doc": m.doc, "para": m.para, "original": m.original,
-                     "jaccard": m.jaccard, "text": m.text}
-                    for m in c.members
-                ],
-            }
-            for c in clusters
-        ]
-        (tmp / "duplicates.jsonl").write_text(dump_jsonl(dup_records), encoding="utf-8")
-        (tmp / "duplicates.csv").write_text(render_csv(clusters), encoding="utf-8", newline="")
-        removed = (
+        (tmp / "duplicates.jsonl").write_text(dump_jsonl(cluster_records(result)), encoding="utf-8")
+        (tmp / "duplicates.csv").write_text(render_csv(result.clusters), encoding="utf-8", newline="")
+        (tmp / "repeats.jsonl").write_text(dump_jsonl(repeat_records(result)), encoding="utf-8")
+        removed = [
             {"source": p.source, "line": e.line, "stage": e.stage, "rule": e.rule,
              "action": e.action, "text": e.text}
             for p in pages for e in p.edits
-        )
+        ]
+        if plan is not None:
+            removed += dedup_removals(pages, stems, plan)
         (tmp / "removed.jsonl").write_text(dump_jsonl(removed), encoding="utf-8")
         (tmp / "report.md").write_text(
-            render_report(pages, records, clusters, stats, settings, manifest), encoding="utf-8")
+            render_report(pages, records, result, manifest, plan), encoding="utf-8")
         (tmp / "manifest.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return stats
+    return result

@@ -4,12 +4,13 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from collections.abc import Iterable
 
-from .dedup import Cluster, DedupSettings
+from .dedup import Cluster, DedupResult, DropPlan
 from .model import Page
 
 
-def render_csv(clusters: list[Cluster]) -> str:
+def render_csv(clusters: Iterable[Cluster]) -> str:
     """One row per cluster member, for spreadsheets."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
@@ -55,12 +56,76 @@ def _encoding_section(pages: list[Page], summary: dict) -> list[str]:
 
 
 def _clip(text: str, width: int = 60) -> str:
-    text = text.replace("|", "\\|")
+    text = _cell(text)
     return text if len(text) <= width else text[:width] + "…"
 
 
-def render_report(pages: list[Page], records: list[dict], clusters: list[Cluster],
-                  stats: dict, settings: DedupSettings, manifest: dict) -> str:
+def _cell(text: object) -> str:
+    """A table cell: pipes escaped, line breaks shown as ⏎ (a cell is one line)."""
+    return str(text).replace("|", "\\|").replace("\r", "").replace("\n", " ⏎ ")
+
+
+MAX_LISTED = 50  # clusters, speeches and repeated lines listed in report.md; the rest are in the JSON files
+
+
+def _dedup_section(result: DedupResult, plan: DropPlan | None) -> list[str]:
+    stats, settings = result.stats, result.settings
+    out = ["## Near-duplicate speeches", "",
+           f"A speech is a near-duplicate when at least {settings.speech_threshold:.0%} of its text "
+           f"is found in a speech kept before it (`--keep {settings.keep}`); "
+           "see `duplicate_of` and `copied_share` in `corpus.jsonl`.", ""]
+    if result.speech_duplicates:
+        out += ["| speech | duplicate of | copied | characters |", "|---|---|---|---|"]
+        for d in result.speech_duplicates[:MAX_LISTED]:
+            out.append(f"| `{_cell(d.doc)}` | `{_cell(d.duplicate_of)}` | {d.share:.0%} | {d.chars} |")
+        if len(result.speech_duplicates) > MAX_LISTED:
+            out.append(f"\n{len(result.speech_duplicates) - MAX_LISTED} more in `corpus.jsonl`.")
+    else:
+        out.append("No near-duplicate speeches.")
+    out.append("")
+    if plan is not None:
+        out += ["## Dropped as duplicates (`--drop-duplicates`)", "",
+                f"{len(plan.speeches)} speeches dropped whole and {len(plan.paragraphs)} copied "
+                "paragraphs removed from the speeches kept; each is in `removed.jsonl` "
+                "under rule `dedup`.", ""]
+    out += ["## Duplicate clusters", "",
+            f"{stats['signed']} paragraphs signed, {stats['short']} shorter than "
+            f"{settings.min_chars} characters not signed; {stats['candidate_pairs']} LSH candidate "
+            f"pairs, {stats['verified_pairs']} confirmed by exact Jaccard. Largest first; "
+            "every cluster is in `duplicates.jsonl`.", ""]
+    clusters = sorted(result.clusters, key=lambda c: (-len(c.members), c.cluster))
+    for c in clusters[:MAX_LISTED]:
+        out.append(f"### Cluster {c.cluster}: {len(c.members)} members, "
+                   f"min Jaccard {c.min_jaccard:.3f}")
+        out.append("")
+        for m in c.members:
+            role = "original" if m.original else f"copy (Jaccard {m.jaccard:.3f})"
+            out.append(f"- `{m.doc}` ¶{m.para} {role}: {_clip(m.text)}")
+        out.append("")
+    if len(clusters) > MAX_LISTED:
+        out += [f"{len(clusters) - MAX_LISTED} more clusters in `duplicates.jsonl`.", ""]
+    if not clusters:
+        out += ["No near-duplicate paragraphs across speeches.", ""]
+    groups = sorted(result.short_groups, key=lambda g: (-len(g.members), g.group))
+    out += ["## Short repeated lines", "",
+            f"Paragraphs under {settings.min_chars} characters found in more than one speech "
+            "(exact match of the key). Reported only, never dropped: most are formulas such "
+            "as salutations. All are in `repeats.jsonl`.", ""]
+    if groups:
+        out += ["| line | copies | speeches |", "|---|---|---|"]
+        out += [f"| {_clip(g.original.text)} | {len(g.members)} | {g.speeches} |"
+                for g in groups[:MAX_LISTED]]
+        if len(groups) > MAX_LISTED:
+            out.append(f"\n{len(groups) - MAX_LISTED} more in `repeats.jsonl`.")
+    else:
+        out.append("None.")
+    out.append("")
+    return out
+
+
+def render_report(pages: list[Page], records: list[dict], result: DedupResult, manifest: dict,
+                  plan: DropPlan | None = None) -> str:
+    stats, settings = result.stats, result.settings
     ok = [p for p in pages if p.error is None]
     failed = [p for p in pages if p.error is not None]
     chars_in = sum(p.chars_in for p in ok)
@@ -76,21 +141,23 @@ def render_report(pages: list[Page], records: list[dict], clusters: list[Cluster
         f"| characters in (decoded) | {chars_in} |",
         f"| characters out (speech text) | {chars_out} |",
         f"| characters removed by rules | {removed_chars} |",
-        f"| duplicate clusters | {len(clusters)} |",
+        f"| duplicate clusters | {len(result.clusters)} |",
         f"| duplicate paragraphs (copies) | {stats['duplicate_paragraphs']} |",
+        f"| near-duplicate speeches | {len(result.speech_duplicates)} |",
+        f"| short lines repeated | {stats['short_groups']} |",
         f"| rule set | `{str(manifest['rules_digest'])[:16]}` |",
         "",
     ]
     out += _encoding_section(pages, manifest["encodings"])
     if failed:
         out += ["## Failed inputs", "", "| file | reason |", "|---|---|"]
-        out += [f"| {p.source} | {p.error} |" for p in failed]
+        out += [f"| {_cell(p.source)} | {_cell(p.error)} |" for p in failed]
         out.append("")
     out += ["## Files", "", "| file | encoding | layout | chars in | speeches | titles |",
             "|---|---|---|---|---|---|"]
     for p in ok:
         titles = "; ".join(_clip(s.title or "(untitled)", 30) for s in p.speeches or [])
-        out.append(f"| {p.source} | {p.encoding} | {p.layout or '-'} | {p.chars_in} "
+        out.append(f"| {_cell(p.source)} | {p.encoding} | {p.layout or '-'} | {p.chars_in} "
                    f"| {len(p.speeches or [])} | {titles} |")
     out.append("")
     counts: Counter[str] = Counter()
@@ -98,29 +165,25 @@ def render_report(pages: list[Page], records: list[dict], clusters: list[Cluster
         counts.update(p.counts)
     out += ["## Changes per rule", "",
             "Strip rules count removed lines or spans (each is listed in `removed.jsonl`);",
+            "`template.<id>` counts lines dropped by a site template learned from the corpus;",
             "normalize rules count characters or spans rewritten; `decode.*` counts",
             "characters tidied after decoding (entities, line endings, NFC, controls,",
             "zero-width characters).", "",
             "| rule | count |", "|---|---|"]
     out += [f"| {rule} | {n} |" for rule, n in sorted(counts.items())]
     out.append("")
-    out += ["## Duplicate clusters", "",
-            f"{stats['signed']} paragraphs signed, {stats['short']} shorter than "
-            f"{settings.min_chars} characters not signed; {stats['candidate_pairs']} LSH candidate "
-            f"pairs, {stats['verified_pairs']} confirmed by exact Jaccard.", ""]
-    for c in sorted(clusters, key=lambda c: (-len(c.members), c.cluster)):
-        out.append(f"### Cluster {c.cluster}: {len(c.members)} members, "
-                   f"min Jaccard {c.min_jaccard:.3f}")
-        out.append("")
-        for m in c.members:
-            role = "original" if m.original else f"copy (Jaccard {m.jaccard:.3f})"
-            out.append(f"- `{m.doc}` ¶{m.para} {role}: {_clip(m.text)}")
-        out.append("")
-    if not clusters:
-        out += ["No near-duplicate paragraphs across speeches.", ""]
+    templates = manifest["settings"].get("templates")
+    if templates is not None:
+        dropped = sum(n for rule, n in counts.items() if rule.startswith("template."))
+        learned = len({rule for rule in counts if rule.startswith("template.")})
+        out += ["## Learned site templates", "",
+                f"Site templates learned from this corpus (`{templates}`): {dropped} lines dropped "
+                f"by {learned} templates, the `template.<id>` rows above. "
+                "`cleaner templates RAW` lists them with examples, ready to become rules.", ""]
+    out += _dedup_section(result, plan)
     d = settings.describe()
     out += ["## MinHash settings", "", "| setting | value |", "|---|---|"]
-    out += [f"| {k} | {v} |" for k, v in d.items()]
+    out += [f"| {k} | {_cell(v)} |" for k, v in d.items()]
     out += ["", "Shingles are character n-grams of each paragraph's key (width folded, "
             "lower case, punctuation and spaces removed).", ""]
     return "\n".join(out)

@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from .errors import CleanerError, UsageError
 from .model import Edit, Page
@@ -840,6 +841,12 @@ class Templates:
         template = self._by_key.get(mask_line(text, title))
         return template.id if template else None
 
+    @cached_property
+    def digest(self) -> str:
+        """A short hash of the templates and their settings, recorded on each page they strip."""
+        text = json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
     def to_dict(self) -> dict:
         return {
             "files": self.files,
@@ -888,7 +895,10 @@ def strip_templates(page: Page, templates: Templates) -> Page:
     Each dropped line is recorded as ``Edit("strip", "template.<id>", ...)``.
     The page's title is found as when learning, from the same lines.
     """
-    if page.error is not None or not len(templates):
+    if page.error is not None:
+        return page
+    page.templates_digest = templates.digest
+    if not len(templates):
         return page
     view = _PageView.of(page.lines)
     dropped = {}

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "raw"
 RAW_FILES = sorted(RAW.glob("*.txt"))
 SMALL = "001_8397a770520427d1.txt"  # the smallest raw file, for quick runs
-OUTPUTS = ["corpus.jsonl", "docs", "duplicates.jsonl", "duplicates.csv", "removed.jsonl",
-           "report.md", "manifest.json"]
+OUTPUTS = ["corpus.jsonl", "docs", "duplicates.jsonl", "duplicates.csv", "repeats.jsonl",
+           "removed.jsonl", "report.md", "manifest.json"]
 
 runner = CliRunner()
 
@@ -79,7 +79,7 @@ def full_run(tmp_path_factory):
 # --------------------------------------------------------------------------
 
 COMMANDS = [[], ["run"], ["decode"], ["strip"], ["repair"], ["normalize"], ["split"], ["dedup"],
-            ["explain"], ["rules"], ["rules", "check"]]
+            ["explain"], ["templates"], ["rules"], ["rules", "check"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "root")
@@ -96,7 +96,7 @@ def test_every_command_has_help_text():
     root = get_command(app)
     assert root.help and root.help.strip()
     assert set(root.commands) == {"run", "decode", "strip", "repair", "normalize", "split", "dedup",
-                                  "explain", "rules"}
+                                  "explain", "templates", "rules"}
     seen = []
 
     def walk(group, prefix):
@@ -259,11 +259,14 @@ def test_dedup_writes_output_folder(tmp_path, decoded):
 def test_stage_chain_equals_run(tmp_path, full_run, stages):
     raw, run_out, run_result = full_run
     assert run_result.exit_code == 0
+    learned = tmp_path / "templates.json"
+    assert invoke("templates", raw, "--save", learned, "--quiet").exit_code == 0
     stream = tmp_path / "decode.jsonl"
     assert invoke("decode", raw, stream).exit_code == 0
     for stage in stages:
         target = tmp_path / f"{stage}.jsonl"
-        result = invoke(stage, stream, target)
+        extra = ["--templates", learned] if stage == "strip" else []
+        result = invoke(stage, stream, target, *extra)
         assert result.exit_code == 0, result.output
         stream = target
     chain_out = tmp_path / "chain"
