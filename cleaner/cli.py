@@ -363,15 +363,16 @@ def explain(
         "--only-changed", help="Print only the lines that changed.")] = False,
     context: Annotated[int, typer.Option(
         min=0, help="Print only changed lines and N lines around each (implies --only-changed).")] = 0,
+    templates: TemplatesFile = None,
 ) -> None:
     """Show a raw file with every removed or changed span and the rule id that did it."""
     _check_encoding(encoding)
-    ruleset, emap = _load(rules), _load_map(rules)
+    ruleset, emap, learned = _load(rules), _load_map(rules), _load_templates(templates)
     page = _decode_one(file, file.name, encoding, emap)
     if page.error is not None:
         raise _fail(f"{file}: {page.error}", 1)
     use_color = sys.stdout.isatty() if color is None else color
-    trace = trace_page(page, ruleset)
+    trace = trace_page(page, ruleset, templates=learned)
     typer.echo("\n".join(render(trace, use_color, only_changed or context > 0, context)),
                color=use_color)
 

@@ -43,6 +43,7 @@ from .normalize import FIXERS
 from .pipeline import normalize, split, strip_page
 from .rules import RuleSet
 from .split import piece_marker
+from .templates import Templates, strip_templates
 
 Step = tuple[str, Callable[[Page], Page]]
 
@@ -412,9 +413,12 @@ def _copy(page: Page) -> Page:
                    stages=list(page.stages))
 
 
-def _trace_strip(tracer: _Tracer, page: Page, ruleset: RuleSet) -> None:
+def _trace_strip(tracer: _Tracer, page: Page, ruleset: RuleSet,
+                 templates: Templates | None = None) -> None:
     first = len(page.edits)
     strip_page(page, ruleset)
+    if templates is not None:
+        strip_templates(page, templates)  # whole lines only, under template.<id>
     by_line: dict[int, list[Edit]] = defaultdict(list)
     for edit in page.edits[first:]:
         by_line[edit.line].append(edit)
@@ -737,16 +741,19 @@ def change_pieces(added: list[tuple[str, str]], lost: list[tuple[str, str]]) -> 
     return pieces
 
 
-def trace_page(page: Page, ruleset: RuleSet, steps: Iterable[Step] | None = None) -> Trace:
+def trace_page(page: Page, ruleset: RuleSet, steps: Iterable[Step] | None = None,
+               templates: Templates | None = None) -> Trace:
     """Run the per-file stages on a decoded ``page`` and trace every change.
 
     ``steps`` replace the repair stage (for trying out steps); by default the
     pipeline's own repair runs, attributed with ``cleaner.repair.STEPS``.
+    ``templates`` are site templates learned from a corpus (one file alone
+    teaches none), stripped after the rules as ``cleaner run`` does.
     """
     tracer = _Tracer(page.lines)
     decode_counts = {k: v for k, v in page.counts.items() if k.startswith("decode.")}
     if page.error is None:
-        _trace_strip(tracer, page, ruleset)
+        _trace_strip(tracer, page, ruleset, templates)
         page = _trace_repair(tracer, page, steps)
         page = _trace_normalize(tracer, page)
         page = _trace_split(tracer, page)

@@ -236,3 +236,18 @@ def test_strip_refuses_a_bad_templates_file(tmp_path):
     result = invoke("strip", stream, tmp_path / "s.jsonl", "--templates", bad)
     assert result.exit_code == 2
     assert "t.json" in result.stderr and "not a templates file" in result.stderr
+
+
+def test_explain_shows_saved_template_removals(invented, tmp_path):
+    raw, chrome = invented
+    saved = tmp_path / "t.json"
+    assert invoke("templates", raw, "--save", saved, "--quiet").exit_code == 0
+    page = raw / "ink" / "03.txt"
+    plain = invoke("explain", page, "--no-color")
+    with_templates = invoke("explain", page, "--no-color", "--templates", saved)
+    assert plain.exit_code == with_templates.exit_code == 0
+    assert "{template." not in plain.stdout
+    marked = [line for line in with_templates.stdout.splitlines() if "{template." in line]
+    assert marked
+    chrome_here = {t for source, t in chrome if source == "ink/03.txt"}
+    assert all(any(t in line for t in chrome_here) for line in marked if " - " in line)
