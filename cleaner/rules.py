@@ -6,9 +6,11 @@ A rule file holds ``[[rule]]`` tables. Each rule has an ``id``, a
 (``match``) and must not match (``no_match``). Optional fields narrow where it
 applies: ``max_chars`` (only lines at most this long), ``where`` (``anywhere``,
 ``head`` or ``tail``) with ``within`` (how many non-empty lines from that end),
-``requires`` (a named check on the surrounding lines) and, for ``replace``,
-``replacement``. ``[[rule.fix]]`` tables give ``before``/``after`` pairs that
-the rule must turn one into the other.
+``requires`` (a named check on the surrounding lines), ``follows`` (only in
+the run of dropped lines right under a line another rule dropped: the items
+of a list under its heading), ``fold`` (how much of the line is folded before
+matching) and, for ``replace``, ``replacement``. ``[[rule.fix]]`` tables give
+``before``/``after`` pairs that the rule must turn one into the other.
 
 Loading refuses, naming the file and the rule, any malformed entry: a wrong
 or missing field, a pattern that does not compile, a duplicate id, and a
@@ -17,7 +19,11 @@ pattern that can backtrack catastrophically (see :func:`backtracking_problems`).
 Patterns match the *folded* view of a line (see :func:`fold`): full-width ASCII
 is half-width and Latin letters are lower case, so one pattern written with
 ``:`` matches both ``来源:`` and ``来源：``. Folding keeps every character at its
-offset, so a span found in the folded view is cut from the original text.
+offset, so a span found in the folded view is cut from the original text. A
+rule with ``fold = "width"`` keeps letter case (junk strings are told from
+abbreviations by their mixed case); ``fold = "none"`` matches the line as it is.
+Patterns meet the line without its surrounding whitespace, so a line padded with
+thousands of spaces costs no more than the bare line.
 """
 from __future__ import annotations
 
@@ -34,22 +40,26 @@ from .errors import RuleError
 
 ACTIONS = ("drop_line", "delete_span", "replace")
 WHERE = ("anywhere", "head", "tail")
+FOLDS = ("all", "width", "none")
 FIELDS = {
     "id", "description", "pattern", "action", "replacement", "max_chars",
-    "where", "within", "requires", "match", "no_match", "fix",
+    "where", "within", "requires", "follows", "fold", "match", "no_match", "fix",
 }
+_ID = re.compile(r"[a-z0-9]+(?:[.-][a-z0-9]+)*")
 
-def _fold_table() -> dict[int, int]:
+def _fold_table(case: bool) -> dict[int, int]:
     table = {}
     for cp in range(0xFF01, 0xFF5F):  # full-width ASCII block
         ch = cp - 0xFEE0
-        table[cp] = ch + 32 if ord("A") <= ch <= ord("Z") else ch
-    table.update({cp: cp + 32 for cp in range(ord("A"), ord("Z") + 1)})
+        table[cp] = ch + 32 if case and ord("A") <= ch <= ord("Z") else ch
+    if case:
+        table.update({cp: cp + 32 for cp in range(ord("A"), ord("Z") + 1)})
     table[0x3000] = 0x20  # ideographic space
     return table
 
 
-_FOLD = _fold_table()
+_FOLD = _fold_table(case=True)
+_FOLD_WIDTH = _fold_table(case=False)
 
 
 def fold(text: str) -> str:
@@ -61,6 +71,29 @@ def fold(text: str) -> str:
     True
     """
     return text.translate(_FOLD)
+
+
+def fold_view(text: str, mode: str = "all") -> str:
+    """The view of a line that a rule with ``fold = mode`` matches; same length.
+
+    >>> [fold_view("ＱＱ：Ab", mode) for mode in FOLDS]
+    ['qq:ab', 'QQ:Ab', 'ＱＱ：Ab']
+    """
+    if mode == "all":
+        return text.translate(_FOLD)
+    if mode == "width":
+        return text.translate(_FOLD_WIDTH)
+    return text
+
+
+def core_span(text: str) -> tuple[int, int]:
+    """Where a line's text starts and ends once surrounding whitespace is left out.
+
+    >>> core_span("  下载 "), core_span("   ")
+    ((2, 4), (3, 3))
+    """
+    start = len(text) - len(text.lstrip())
+    return start, max(start, len(text.rstrip()))
 
 
 @dataclass(frozen=True)
@@ -75,6 +108,8 @@ class Rule:
     where: str = "anywhere"
     within: int | None = None
     requires: str | None = None
+    follows: tuple[str, ...] = ()
+    fold: str = "all"
     match: tuple[str, ...] = ()
     no_match: tuple[str, ...] = ()
     fixes: tuple[tuple[str, str], ...] = ()
@@ -82,24 +117,42 @@ class Rule:
     def applies_to_length(self, text: str) -> bool:
         return self.max_chars is None or len(text.strip()) <= self.max_chars
 
+    def view(self, text: str) -> str:
+        """The line as this rule's pattern sees it (see :func:`fold_view`)."""
+        return fold_view(text, self.fold)
+
+    def finds(self, text: str) -> bool:
+        """Whether the pattern is found in the line, within ``max_chars``.
+
+        The pattern meets the line without its surrounding whitespace.
+        """
+        if not self.applies_to_length(text):
+            return False
+        start, end = core_span(text)
+        return self.pattern.search(self.view(text[start:end])) is not None
+
     def rewrite(self, text: str) -> tuple[str, list[str]]:
         """Apply a span rule to one line; return the new text and what was cut.
 
-        Drop-line rules return the text unchanged (the caller drops the line).
+        Spans are looked for in the line without its surrounding whitespace,
+        which is kept as it is. Drop-line rules return the text unchanged (the
+        caller drops the line).
         """
         if self.action == "drop_line":
             return text, []
-        folded = fold(text)
-        out, cut, pos = [], [], 0
-        for m in self.pattern.finditer(folded):
+        start, end = core_span(text)
+        core = text[start:end]
+        out, cut, pos = [text[:start]], [], 0
+        for m in self.pattern.finditer(self.view(core)):
             if m.end() == m.start():
                 continue
-            out.append(text[pos:m.start()])
-            cut.append(text[m.start():m.end()])
+            out.append(core[pos:m.start()])
+            cut.append(core[m.start():m.end()])
             if self.action == "replace":
-                out.append(_expand(self.replacement, m, text))
+                out.append(_expand(self.replacement, m, core))
             pos = m.end()
-        out.append(text[pos:])
+        out.append(core[pos:])
+        out.append(text[end:])
         return "".join(out), cut
 
 
@@ -167,7 +220,21 @@ def load_rules(directory: Path | None = None) -> RuleSet:
                     f"{path.name}: rule {rule.id!r}: duplicate id (also in {seen[rule.id]})")
             seen[rule.id] = path.name
             rules.append(rule)
+    check_follows(rules)
     return RuleSet(tuple(rules), digest.hexdigest(), tuple(p.name for p in paths))
+
+
+def check_follows(rules: list[Rule]) -> None:
+    """Refuse a ``follows`` that names a rule not in the set, or not a drop-line rule."""
+    actions = {rule.id: rule.action for rule in rules}
+    for rule in rules:
+        for heading in rule.follows:
+            if heading not in actions:
+                raise RuleError(f"{rule.file}: rule {rule.id!r}: 'follows' names {heading!r}, "
+                                "which is not a rule of this set")
+            if actions[heading] != "drop_line":
+                raise RuleError(f"{rule.file}: rule {rule.id!r}: 'follows' names {heading!r}, "
+                                "which does not drop lines")
 
 
 def toml_tables(name: str, raw: bytes, key: str) -> list:
@@ -193,7 +260,7 @@ def parse_rule_file(name: str, raw: bytes) -> list[Rule]:
 def _build_rule(name: str, index: int, entry: dict) -> Rule:
     rid = entry.get("id")
     where = f"{name}: rule {rid!r}" if rid else f"{name}: rule #{index}"
-    if not isinstance(rid, str) or not re.fullmatch(r"[a-z0-9]+(?:[.-][a-z0-9]+)*", rid):
+    if not isinstance(rid, str) or not _ID.fullmatch(rid):
         raise RuleError(f"{where}: 'id' must be lower-case words joined by '.' or '-'")
     unknown = set(entry) - FIELDS
     if unknown:
@@ -205,7 +272,10 @@ def _build_rule(name: str, index: int, entry: dict) -> Rule:
     if action not in ACTIONS:
         raise RuleError(f"{where}: action {action!r} is not one of {', '.join(ACTIONS)}")
     pattern_text = entry["pattern"]
-    if any(0xFF01 <= ord(c) <= 0xFF5E or c == "\u3000" for c in pattern_text):
+    folding = entry.get("fold", "all")
+    if folding not in FOLDS:
+        raise RuleError(f"{where}: 'fold' must be one of {', '.join(FOLDS)}")
+    if folding != "none" and any(0xFF01 <= ord(c) <= 0xFF5E or c == "\u3000" for c in pattern_text):
         raise RuleError(f"{where}: write the pattern in folded form (half-width ASCII)")
     try:
         pattern = re.compile(pattern_text)
@@ -233,6 +303,14 @@ def _build_rule(name: str, index: int, entry: dict) -> Rule:
         raise RuleError(f"{where}: 'requires' must be one of {', '.join(sorted(CHECKS))}")
     if requires is not None and action != "drop_line":
         raise RuleError(f"{where}: 'requires' only goes with action 'drop_line'")
+    follows = entry.get("follows", [])
+    if "follows" in entry and not (isinstance(follows, list) and follows
+                                   and all(isinstance(f, str) and _ID.fullmatch(f) for f in follows)):
+        raise RuleError(f"{where}: 'follows' must be a non-empty list of rule ids")
+    if follows and action != "drop_line":
+        raise RuleError(f"{where}: 'follows' only goes with action 'drop_line'")
+    if rid in follows:
+        raise RuleError(f"{where}: 'follows' names the rule itself")
     replacement = entry.get("replacement", "")
     if action == "replace" and "replacement" not in entry:
         raise RuleError(f"{where}: action 'replace' needs 'replacement'")
@@ -254,7 +332,8 @@ def _build_rule(name: str, index: int, entry: dict) -> Rule:
     return Rule(
         id=rid, description=entry["description"].strip(), action=action, pattern=pattern,
         file=name, replacement=replacement, max_chars=max_chars, where=place, within=within,
-        requires=requires, match=tuple(match), no_match=tuple(no_match), fixes=tuple(fixes),
+        requires=requires, follows=tuple(follows), fold=folding, match=tuple(match),
+        no_match=tuple(no_match), fixes=tuple(fixes),
     )
 
 
@@ -274,10 +353,10 @@ def example_failures(rule: Rule) -> list[str]:
     """
     problems = []
     for text in rule.match:
-        if not (rule.pattern.search(fold(text)) and rule.applies_to_length(text)):
+        if not rule.finds(text):
             problems.append(f"{rule.file}: rule {rule.id!r}: should match {text!r}")
     for text in rule.no_match:
-        if rule.pattern.search(fold(text)) and rule.applies_to_length(text):
+        if rule.finds(text):
             problems.append(f"{rule.file}: rule {rule.id!r}: should not match {text!r}")
     for before, after in rule.fixes:
         got, _ = rule.rewrite(before)

@@ -4,6 +4,11 @@ Rules come from :mod:`cleaner.rules`. A ``drop_line`` rule removes the whole
 line; ``delete_span`` and ``replace`` rules cut or rewrite the matched spans
 and leave the rest of the line. Each removal becomes an :class:`Edit` naming
 the rule, so ``removed.jsonl`` and the per-rule counts come from one record.
+
+Two kinds of context narrow a rule beyond its own line: ``requires`` names a
+check on the page's lines (:data:`CHECKS`), and ``follows`` keeps a rule to
+the run of dropped lines right under a line that one of the named rules
+dropped (the items of a "相关文章" list under its heading).
 """
 from __future__ import annotations
 
@@ -11,7 +16,8 @@ import re
 from collections.abc import Callable
 
 from .model import Edit, Page
-from .rules import Rule, RuleSet, fold
+from .rules import Rule, RuleSet, core_span, fold
+from .split import is_salutation, is_subtitle, piece_marker
 
 _ELLIPSIS_TAIL = re.compile(r"(?:\.{2,}|…+|。{3,})\s*$")
 _SPACES = re.compile(r"\s+")
@@ -47,8 +53,57 @@ def echoes_following(texts: list[str], i: int) -> bool:
     return "".join(following).startswith(head)
 
 
+_SENTENCE_END = tuple("。！？；…!?;")
+_CLAUSE = re.compile(r"[，。；,;]")
+SENTENCE_MIN_CHARS = 20
+
+
+def _is_sentence(text: str) -> bool:
+    """A line of running text: it ends a sentence, or it is long and has clauses."""
+    return text.endswith(_SENTENCE_END) or (len(text) >= SENTENCE_MIN_CHARS and bool(_CLAUSE.search(text)))
+
+
+def _next_nonempty(texts: list[str], j: int) -> int:
+    while j < len(texts) and not texts[j].strip():
+        j += 1
+    return j
+
+
+def not_speech_start(texts: list[str], i: int) -> bool:
+    """True unless line ``i`` opens a speech: a salutation, a piece marker or a
+    subtitle, or a title line over the text that follows it.
+
+    A title is recognised by what comes next (past a repeat of the title and
+    its subtitle lines): a salutation, or a sentence. A list of related titles
+    is followed by more titles, a footer or nothing.
+
+    >>> page = ["相关文章", "县长在全县教育工作会议上的讲话", "局长在开学工作会上的讲话", "同志们：", "今天开会。"]
+    >>> [not_speech_start(page, i) for i in (1, 2, 3)]
+    [True, False, False]
+    >>> not_speech_start(["看过本文的人还看了：", "教育局长讲话内容篇三", "正文。"], 1)
+    False
+    >>> not_speech_start(["热门推荐", "局长在开学工作会上的讲话", "——在全县开学工作会议上", "各位校长："], 1)
+    False
+    >>> not_speech_start(["热门推荐", "局长在开学工作会上的讲话", "手机版|关于我们|联系我们"], 1)
+    True
+    """
+    line = texts[i].strip()
+    if is_salutation(line) or piece_marker(line) is not None or is_subtitle(line):
+        return False
+    j = _next_nonempty(texts, i + 1)
+    if j < len(texts) and _SPACES.sub("", texts[j]) == _SPACES.sub("", line):
+        j = _next_nonempty(texts, j + 1)
+    while j < len(texts) and is_subtitle(texts[j].strip()):
+        j = _next_nonempty(texts, j + 1)
+    if j >= len(texts):
+        return True
+    following = texts[j].strip()
+    return not (is_salutation(following) or _is_sentence(following))
+
+
 CHECKS: dict[str, Callable[[list[str], int], bool]] = {
     "echoes_following": echoes_following,
+    "not_speech_start": not_speech_start,
 }
 
 
@@ -60,38 +115,67 @@ def _in_scope(rule: Rule, rank_top: int, rank_bottom: int) -> bool:
     return True
 
 
+def in_list_under(follows: tuple[str, ...], texts: list[str], dropped_by: list[str | None],
+                  i: int) -> bool:
+    """True when line ``i`` is in the run of dropped lines right under a line
+    that one of the rules ``follows`` dropped: no blank or kept line between.
+
+    >>> texts = ["相关文章", "· 标题甲 2023-11-29", "标题乙"]
+    >>> in_list_under(("portal.related-heading",), texts, ["portal.related-heading", "portal.link-list-item"], 2)
+    True
+    >>> in_list_under(("portal.related-heading",), ["相关文章", "", "标题乙"], ["portal.related-heading", None], 2)
+    False
+    """
+    j = i - 1
+    while j >= 0 and texts[j].strip() and dropped_by[j] is not None:
+        if dropped_by[j] in follows:
+            return True
+        j -= 1
+    return False
+
+
 def strip_boilerplate(page: Page, ruleset: RuleSet) -> Page:
     """Apply every rule to every line of ``page`` (in place) and return it.
 
     Rules run in file order, then in order within a file; the first drop-line
-    rule that matches ends the line's turn.
+    rule that matches ends the line's turn. Patterns see each line without its
+    surrounding whitespace, in the folded view each rule asks for.
     """
     texts = [text for _, text in page.lines]
     nonempty = [i for i, text in enumerate(texts) if text.strip()]
     rank_top = {i: r for r, i in enumerate(nonempty)}
     rank_bottom = {i: len(nonempty) - 1 - r for r, i in enumerate(nonempty)}
+    dropped_by: list[str | None] = [None] * len(texts)
     kept: list[tuple[int, str]] = []
     for i, (lineno, text) in enumerate(page.lines):
         if i not in rank_top:
             kept.append((lineno, text))
             continue
-        dropped = False
-        folded = fold(text)  # folded once per line, again only after a span rule cuts
+        start, end = core_span(text)
+        core = text[start:end]
+        views: dict[str, str] = {}  # per fold mode, made again only after a span rule cuts
         for rule in ruleset.rules:
-            if not (_in_scope(rule, rank_top[i], rank_bottom[i])
-                    and rule.applies_to_length(text) and rule.pattern.search(folded)):
+            if not (_in_scope(rule, rank_top[i], rank_bottom[i]) and rule.applies_to_length(core)):
+                continue
+            view = views.get(rule.fold)
+            if view is None:
+                view = views[rule.fold] = rule.view(core)
+            if not rule.pattern.search(view):
                 continue
             if rule.action == "drop_line":
-                if rule.requires is None or CHECKS[rule.requires](texts, i):
+                if ((rule.requires is None or CHECKS[rule.requires](texts, i))
+                        and (not rule.follows or in_list_under(rule.follows, texts, dropped_by, i))):
                     page.record(Edit("strip", rule.id, lineno, "drop_line", text))
-                    dropped = True
+                    dropped_by[i] = rule.id
                     break
                 continue
             text, cut = rule.rewrite(text)
             for piece in cut:
                 page.record(Edit("strip", rule.id, lineno, rule.action, piece))
-            folded = fold(text)
-        if not dropped and text.strip():
+            start, end = core_span(text)
+            core = text[start:end]
+            views = {}
+        if dropped_by[i] is None and text.strip():
             kept.append((lineno, text))
     page.lines = kept
     page.stages.append("strip")
