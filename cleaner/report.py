@@ -153,6 +153,15 @@ def render_report(pages: list[Page], records: list[dict], result: DedupResult, m
         out += ["## Failed inputs", "", "| file | reason |", "|---|---|"]
         out += [f"| {_cell(p.source)} | {_cell(p.error)} |" for p in failed]
         out.append("")
+    empty = [p for p in ok if not p.speeches]
+    if empty:
+        out += ["## Files that gave no speech", "",
+                "Nothing of these files is in the corpus: they were empty, or everything in "
+                "them was removed (see `removed.jsonl`).", "",
+                "| file | chars in | characters removed |", "|---|---|---|"]
+        out += [f"| {_cell(p.source)} | {p.chars_in} | {sum(len(e.text) for e in p.edits)} |"
+                for p in empty]
+        out.append("")
     out += ["## Files", "", "| file | encoding | layout | chars in | speeches | titles |",
             "|---|---|---|---|---|---|"]
     for p in ok:

@@ -96,9 +96,11 @@ def test_empty_blank_and_boilerplate_files_give_no_speech(tmp_path):
     report = (out / "report.md").read_text("utf-8")
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     errors = {i["source"]: i["error"] for i in manifest["inputs"]}
+    section = report.split("## Files that gave no speech", 1)[1].split("\n## ", 1)[0]
     for name in ("empty.txt", "blank.txt", "boiler.txt"):
-        assert name in report  # listed with no speech, not silently dropped
+        assert f"| {name} |" in section  # listed with no speech, not silently dropped
         assert errors[name] is None
+    assert SMALL not in section
 
 
 # --------------------------------------------------------------------------
