@@ -18,6 +18,7 @@ from .decode import decode_bytes
 from .dedup import (DEDUP_RULE, DedupResult, DedupSettings, DropPlan, SpeechMeta, find_duplicates,
                     plan_drops)
 from .errors import InputError
+from .html_report import render_html, speech_infos
 from .model import Page
 from .normalize import normalize_page
 from .repair import repair_page
@@ -155,6 +156,15 @@ def corpus_records(pages: list[Page], stems: dict[str, str], result: DedupResult
     return records
 
 
+def _as_found(pages: list[Page], stems: dict[str, str], result: DedupResult,
+              plan: DropPlan) -> list[dict]:
+    """Records of every speech as found, for report.html; no doc link for a speech
+    that ``plan`` changed (its file is gone or its lines moved)."""
+    changed = {d.doc for d in plan.speeches} | set(plan.dropped_paras())
+    return [{**r, "doc": "" if r["id"] in changed else r["doc"]}
+            for r in corpus_records(pages, stems, result)]
+
+
 def speech_meta(page: Page) -> SpeechMeta:
     """What ``--keep cleanest`` weighs: characters the rules and templates removed."""
     removed = sum(len(e.text) for e in page.edits if e.stage == "strip")
@@ -213,7 +223,7 @@ def repeat_records(result: DedupResult) -> list[dict]:
 
 
 OUTPUTS = ("corpus.jsonl", "docs/", "duplicates.jsonl", "duplicates.csv", "repeats.jsonl",
-           "removed.jsonl", "report.md", "manifest.json")
+           "removed.jsonl", "report.md", "report.html", "manifest.json")
 
 
 def write_output(
@@ -232,6 +242,7 @@ def write_output(
     result = find_duplicates(speeches, settings, meta)
     plan = plan_drops(result) if drop_duplicates else None
     records = corpus_records(pages, stems, result, plan)
+    infos = speech_infos(records if plan is None else _as_found(pages, stems, result, plan))
     digests = sorted({p.rules_digest for p in pages if p.rules_digest})
     manifest = {
         "tool": "cleaner",
@@ -274,6 +285,8 @@ def write_output(
         (tmp / "removed.jsonl").write_text(dump_jsonl(removed), encoding="utf-8")
         (tmp / "report.md").write_text(
             render_report(pages, records, result, manifest, plan), encoding="utf-8")
+        (tmp / "report.html").write_text(render_html(result, infos),
+                                         encoding="utf-8")
         (tmp / "manifest.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return result

@@ -24,7 +24,7 @@ RAW = ROOT / "raw"
 RAW_FILES = sorted(RAW.glob("*.txt"))
 SMALL = "001_8397a770520427d1.txt"  # the smallest raw file, for quick runs
 OUTPUTS = ["corpus.jsonl", "docs", "duplicates.jsonl", "duplicates.csv", "repeats.jsonl",
-           "removed.jsonl", "report.md", "manifest.json"]
+           "removed.jsonl", "report.md", "report.html", "manifest.json"]
 
 runner = CliRunner()
 
