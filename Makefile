@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 RAW    ?= raw
 OUT    ?= clean
 
-.PHONY: run test check-clean bench eval clean-venv
+.PHONY: run stages test check-clean bench eval clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ $(VENV)/.installed-test: pyproject.toml constraints.txt | $(BIN)/python
 
 run: $(VENV)/.installed
 	$(BIN)/cleaner run $(RAW) $(OUT)
+
+# The same output, stage by stage through the JSON Lines commands, with make
+# deciding what to redo: the recipe of docs/makefile.md, kept in cleaner.mk.
+stages: $(VENV)/.installed
+	$(MAKE) --no-print-directory cleaner-all
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
@@ -43,3 +48,6 @@ eval: $(VENV)/.installed
 
 clean-venv:
 	rm -rf $(VENV)
+
+CLEANER := $(BIN)/cleaner
+include cleaner.mk

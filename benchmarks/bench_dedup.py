@@ -26,19 +26,27 @@ Sections, each against a baseline timed in the same run:
    to a naive datasketch loop (MinHash per paragraph, MinHashLSH, exact
    Jaccard of frozensets) on a slice, and the peak memory (tracemalloc)
    per million paragraphs, extrapolated from the measured size.
-4. quality: pair precision and recall on the repost corpora for thresholds
+4. signature cache: ``cleaner.sigcache.SignatureStore`` on distinct Markov
+   keys, against signing them without a cache: a cold run (sign and store
+   everything), a warm run (everything served), an incremental run (10% of
+   the keys new), and the lookup alone (digests, then rows). Rows served
+   must equal fresh ones.
+5. quality: pair precision and recall on the repost corpora for thresholds
    × shingle sizes (num_perm 128) with speech-level precision and recall,
    then the keep policies × speech thresholds at the default shingle and
    threshold. The defaults must meet pair precision ≥ 0.98 and recall ≥ 0.95.
 
 ``main()`` returns 1 when a signature or a candidate pair differs from
-datasketch's or when the defaults miss the quality bar.
+datasketch's, when the cache serves a row that differs, or when the defaults
+miss the quality bar. ``python -m benchmarks.bench_dedup cache N`` runs only
+the cache section, on N keys.
 """
 from __future__ import annotations
 
 import math
 import random
 import sys
+import tempfile
 import time
 import tracemalloc
 from functools import partial
@@ -47,6 +55,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 from cleaner.dedup import (
+    SIGN_BATCH,
     DedupSettings,
     SpeechMeta,
     band_keys,
@@ -59,6 +68,7 @@ from cleaner.dedup import (
     shingles,
 )
 from cleaner.minhash import encode_token, lean_minhash, signatures, token_hash
+from cleaner.sigcache import SignatureStore, key_digests
 
 try:
     from benchmarks import reposts
@@ -73,6 +83,7 @@ SIGN_PARAGRAPHS, SLOW_PARAGRAPHS = 20_000, 1_000
 LSH_PARAGRAPHS = 20_000
 SCALE_PARAGRAPHS, NAIVE_PARAGRAPHS = 200_000, 3_000
 SPEECH_PARAGRAPHS, REPOST_SHARE = 20, 0.15
+CACHE_PARAGRAPHS, CACHE_NEW_SHARE = 100_000, 0.1
 QUALITY_SEEDS = (0, 1, 2, 3)
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8)
 EXTRA_THRESHOLDS = (0.3, 0.4)  # where precision starts to fall
@@ -300,7 +311,62 @@ def bench_scale(corpus: list[tuple[str, list[str]]], settings: DedupSettings) ->
 
 
 # ---------------------------------------------------------------------------
-# 4. Quality
+# 4. Signature cache
+# ---------------------------------------------------------------------------
+
+def cache_keys(count: int, seed: int = SEED + 1) -> list[str]:
+    """``count`` distinct keys of Markov paragraphs."""
+    keys = list(dict.fromkeys(paragraph_keys(markov_paragraphs(count + count // 50, seed))))
+    return keys[:count]
+
+
+def sign_through(store_root: str, keys: list[str], settings: DedupSettings) -> tuple[np.ndarray, dict]:
+    """One run through the store: keys in find_duplicates' batches, the store closed."""
+    with SignatureStore(store_root, settings) as store:
+        rows = np.concatenate([store(keys[lo:lo + SIGN_BATCH]) for lo in range(0, len(keys), SIGN_BATCH)])
+    return rows, store.stats
+
+
+def bench_cache(keys: list[str], settings: DedupSettings) -> bool:
+    n = len(keys)
+    chars = sum(map(len, keys))
+    fresh_count = int(n * CACHE_NEW_SHARE)
+    known = keys[:n - fresh_count]
+    print(f"\nsignature cache, {n:,} distinct keys ({chars / 1e6:.1f} M characters), "
+          f"batches of {SIGN_BATCH:,} as find_duplicates asks:")
+    with tempfile.TemporaryDirectory(prefix="bench-sigcache-") as root:
+        t_plain, plain = best_of(lambda: np.concatenate([
+            signatures(keys[lo:lo + SIGN_BATCH], settings.shingle, settings.num_perm, settings.seed)
+            for lo in range(0, n, SIGN_BATCH)]), 1)
+        t_cold, (cold, _) = best_of(partial(sign_through, root + "/cold", keys, settings), 1)
+        t_warm, (warm, stats) = best_of(partial(sign_through, root + "/cold", keys, settings), 3)
+        # Incremental: a store holding 90% of the keys, then all of them asked.
+        sign_through(root + "/incremental", known, settings)
+        t_incr, (incr, istats) = best_of(partial(sign_through, root + "/incremental", keys, settings), 1)
+        t_digest, digests = best_of(partial(key_digests, keys), 3)
+        store = SignatureStore(root + "/cold", settings)
+        t_lookup, (_, found) = best_of(partial(store.lookup, digests), 3)
+        size = sum(f.stat().st_size for f in store.folder.iterdir())
+    print(f"  {'no cache (signatures)':<38} {t_plain:7.2f} s {n / t_plain:>11,.0f} keys/s")
+    print(f"  {'cold store (sign everything, write)':<38} {t_cold:7.2f} s {n / t_cold:>11,.0f} keys/s"
+          f"   {t_cold / t_plain:.2f}× the time without a cache")
+    print(f"  {'warm store (everything served)':<38} {t_warm:7.2f} s {n / t_warm:>11,.0f} keys/s"
+          f"   {t_plain / t_warm:,.1f}× faster than signing ({stats['hits']:,} hits)")
+    print(f"  {'incremental ({:.0%} new)'.format(CACHE_NEW_SHARE):<38} {t_incr:7.2f} s "
+          f"{n / t_incr:>11,.0f} keys/s   {t_plain / t_incr:,.1f}× faster than signing "
+          f"({istats['signed']:,} signed)")
+    print(f"  lookup alone: digests {n / t_digest:,.0f} keys/s, rows {n / t_lookup:,.0f} keys/s; "
+          f"both {n / (t_digest + t_lookup):,.0f} keys/s, "
+          f"{(t_digest + t_lookup) * 1e6 / n:.2f} s per million keys")
+    print(f"  store: {size / 2**20:,.0f} MB, {size / n:,.0f} bytes per signature")
+    same = (cold.tobytes() == plain.tobytes() and warm.tobytes() == plain.tobytes()
+            and incr.tobytes() == plain.tobytes() and bool(found.all()))
+    print(f"  rows from the store vs fresh: {'identical' if same else 'DIFFERENT'}")
+    return same
+
+
+# ---------------------------------------------------------------------------
+# 5. Quality
 # ---------------------------------------------------------------------------
 
 def score(corpora: list, settings: DedupSettings) -> tuple[reposts.PairScore, reposts.PairScore]:
@@ -360,11 +426,15 @@ def main() -> int:
     same_rows = bench_signatures(keys[:SIGN_PARAGRAPHS], DEFAULTS)
     same_pairs = bench_lsh(keys[:LSH_PARAGRAPHS], DEFAULTS)
     bench_scale(corpus, DEFAULTS)
+    same_cache = bench_cache(cache_keys(CACHE_PARAGRAPHS), DEFAULTS)
     pool = reposts.seed_pool()
     corpora = [reposts.build_corpus(seed, pool=pool) for seed in QUALITY_SEEDS]
     met = quality_table(corpora)
-    return 0 if same_rows and same_pairs and met else 1
+    return 0 if same_rows and same_pairs and same_cache and met else 1
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["cache"]:
+        count = int(sys.argv[2]) if len(sys.argv) > 2 else CACHE_PARAGRAPHS
+        sys.exit(0 if bench_cache(cache_keys(count), DEFAULTS) else 1)
     sys.exit(main())

@@ -19,12 +19,15 @@ from .decode import text_codec
 from .dedup import DedupSettings
 from .errors import CleanerError, RuleError, UsageError
 from .model import Page
-from .pipeline import (decode_file, finish_page, learn_templates, normalize, repair, split, strip_page,
-                       write_output)
+from .cache import default_cache_dir
+from .pipeline import decode_input, normalize, repair, split, strip_page, write_output
+from .reference import ReferenceCorpus, read_reference
+from .runner import RunOptions, run_corpus
+from .sigcache import SignatureStore
 from .encmap import EncodingMap, load_encoding_map
 from .explain import render, trace_page
 from .rules import check_rules, default_rules_dir, load_rules
-from .store import check_layout, check_output, display_name, dump_jsonl, list_inputs, write_text_atomic
+from .store import check_output, display_name, dump_jsonl, list_inputs, write_text_atomic
 from .templates import (TemplateCounter, TemplateError, Templates, TemplateSettings,
                         describe_candidates, learn, render_candidates, render_toml, strip_templates)
 
@@ -62,6 +65,16 @@ LearnTemplates = Annotated[bool, typer.Option(
     "strip them.")]
 MinFiles = Annotated[int, typer.Option(
     "--template-min-files", min=2, help="A learned template recurs in at least this many files.")]
+
+Against = Annotated[Optional[Path], typer.Option(
+    help="An output folder cleaned earlier: its speeches are the originals of any copy found "
+    "now (reported, and dropped with --drop-duplicates); they are not written again.")]
+Jobs = Annotated[Optional[int], typer.Option(
+    min=1, help="Worker processes. Default: the machine's cores. The output is the same for any N.")]
+CacheDir = Annotated[Optional[Path], typer.Option(
+    help="Cache folder for per-file results and paragraph signatures. Default: .cleaner-cache "
+    "beside OUT.")]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")]
 
 _D = DedupSettings()
 _T = TemplateSettings()
@@ -129,10 +142,7 @@ def _load_map(rules: Path | None) -> EncodingMap:
 
 
 def _decode_one(path: Path, source: str, encoding: str | None, emap: EncodingMap) -> Page:
-    if encoding:
-        return decode_file(path, source, encoding, "override")
-    mapped = emap.lookup(source)
-    return decode_file(path, source, mapped, "map") if mapped else decode_file(path, source)
+    return decode_input(path, source, encoding, emap)
 
 
 def _check_encoding(encoding: str | None) -> None:
@@ -143,12 +153,24 @@ def _check_encoding(encoding: str | None) -> None:
             raise _fail(f"--encoding {encoding}: unknown codec (try utf-8, gb18030, big5hkscs, utf-16)")
 
 
-def _finish(pages: list[Page], out: Path, settings: DedupSettings, quiet: bool,
-            drop: bool = False) -> None:
-    """Write the output folder, name failed inputs, print the summary, exit."""
+def _reference(folder: Path | None) -> ReferenceCorpus | None:
     try:
-        result = write_output(pages, out, settings, lambda it: _progress(it, quiet, "writing"),
-                              drop)
+        return None if folder is None else read_reference(folder)
+    except UsageError as exc:
+        raise _fail(str(exc))
+
+
+def _finish(pages: list[Page], out: Path, settings: DedupSettings, quiet: bool,
+            drop: bool = False, against: ReferenceCorpus | None = None,
+            cache_dir: Path | None = None) -> None:
+    """Write the output folder, name failed inputs, print the summary, exit."""
+    writing = lambda it: _progress(it, quiet, "writing")  # noqa: E731
+    try:
+        if cache_dir is None:
+            result = write_output(pages, out, settings, writing, drop, against=against)
+        else:
+            with SignatureStore(cache_dir, settings) as sign:
+                result = write_output(pages, out, settings, writing, drop, sign=sign, against=against)
     except UsageError as exc:
         raise _fail(str(exc))
     code = _report_failures(pages)
@@ -176,14 +198,11 @@ def _template_settings(min_files: int) -> TemplateSettings:
         raise _fail(str(exc))
 
 
-def _stripped_pages(raw: Path, rules: Path | None, encoding: str | None, quiet: bool,
-                    out: Path | None = None) -> list[Page]:
+def _stripped_pages(raw: Path, rules: Path | None, encoding: str | None, quiet: bool) -> list[Page]:
     """Decode every input under RAW and strip its boilerplate by the rules."""
     _check_encoding(encoding)
     ruleset, emap = _load(rules), _load_map(rules)
     try:
-        if out is not None:
-            check_layout(raw, out)
         inputs = list_inputs(raw)
     except UsageError as exc:
         raise _fail(str(exc))
@@ -205,15 +224,35 @@ def run(
     threshold: Threshold = _D.threshold,
     keep: Keep = _D.keep,
     drop_duplicates: Drop = False,
+    against: Against = None,
+    jobs: Jobs = None,
+    cache: CacheDir = None,
+    no_cache: NoCache = False,
     quiet: Quiet = False,
 ) -> None:
     """Run every stage on RAW and write the corpus and reports to OUT."""
-    settings = _settings(min_chars, shingle, num_perm, threshold, keep)
-    tsettings = _template_settings(template_min_files)
-    pages = _stripped_pages(raw, rules, encoding, quiet, out)
-    learned = learn_templates(pages, tsettings) if templates else None
-    pages = [finish_page(p, learned) for p in _progress(pages, quiet, "cleaning")]
-    _finish(pages, out, settings, quiet, drop_duplicates)
+    _check_encoding(encoding)
+    options = RunOptions(
+        ruleset=_load(rules), emap=_load_map(rules), encoding=encoding, templates=templates,
+        template_settings=_template_settings(template_min_files),
+        dedup=_settings(min_chars, shingle, num_perm, threshold, keep),
+        drop_duplicates=drop_duplicates, against=_reference(against))
+    cache_dir = None if no_cache else (cache or default_cache_dir(out))
+    try:
+        outcome = run_corpus(raw, out, options, jobs, cache_dir,
+                             lambda items, desc: _progress(items, quiet, desc))
+    except UsageError as exc:
+        raise _fail(str(exc))
+    for source, reason in outcome.failures:
+        typer.echo(f"cleaner: {display_name(source)}: {reason}", err=True)
+    if outcome.failures:
+        typer.echo(f"cleaner: {len(outcome.failures)} of {outcome.files} inputs failed", err=True)
+    if not quiet:
+        same = " (unchanged)" if outcome.unchanged else ""
+        dropped = " (dropped)" if drop_duplicates else ""
+        typer.echo(f"{outcome.files} files, {outcome.speeches} speeches, {outcome.clusters} duplicate "
+                   f"clusters, {outcome.speech_duplicates} near-duplicate speeches{dropped} → {out}{same}")
+    raise typer.Exit(outcome.code)
 
 
 @app.command()
@@ -337,10 +376,14 @@ def dedup(
     threshold: Threshold = _D.threshold,
     keep: Keep = _D.keep,
     drop_duplicates: Drop = False,
+    against: Against = None,
+    cache: CacheDir = None,
+    no_cache: NoCache = False,
     quiet: Quiet = False,
 ) -> None:
     """Find near-duplicate paragraphs and speeches and write the output folder."""
     settings = _settings(min_chars, shingle, num_perm, threshold, keep)
+    reference = _reference(against)
     try:
         check_output(out)
     except UsageError as exc:
@@ -349,7 +392,8 @@ def dedup(
     missing = [p.source for p in pages if p.error is None and p.speeches is None]
     if missing:
         raise _fail(f"{display_name(missing[0])}: page has not been split; run 'cleaner split' first")
-    _finish(pages, out, settings, quiet, drop_duplicates)
+    _finish(pages, out, settings, quiet, drop_duplicates, reference,
+            None if no_cache else (cache or default_cache_dir(out)))
 
 
 @app.command()

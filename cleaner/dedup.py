@@ -10,8 +10,8 @@ The flow reads top to bottom as named phases (each timed in
    group is signed once, however many times it is copied.
 3. signatures: :func:`paragraph_signatures`, i.e. ``cleaner.minhash.signatures``
    on a batch of keys: bit for bit datasketch's ``MinHash`` with
-   ``hashfunc=token_hash``. A signature cache can wrap it (``sign=``), keyed
-   by :func:`signature_cache_key`.
+   ``hashfunc=token_hash``. A signature cache can wrap it (``sign=``):
+   :class:`cleaner.sigcache.SignatureStore` keeps signatures on disk.
 4. candidates: the banding of datasketch's ``MinHashLSH`` (same number of
    bands and rows, from its own parameter choice; same consecutive bands):
    two groups are candidates when one band of their signatures is equal.
@@ -32,6 +32,11 @@ The flow reads top to bottom as named phases (each timed in
 9. short groups: short paragraphs repeated across speeches, by exact key,
    reported apart; they are formulas (同志们：, 谢谢大家！) far more often than
    copies, so dropping never touches them (see :func:`plan_drops`).
+
+With ``reference=`` (a corpus cleaned earlier, ``cleaner dedup --against``),
+the reference speeches come first in keep order and are kept without being
+compared; pairs of their paragraphs are not verified, and only what
+concerns the new speeches is reported.
 
 :func:`plan_drops` turns a result into what ``--drop-duplicates`` removes,
 each removal with its reason. docs/dedup.md explains the choices and the
@@ -67,6 +72,7 @@ __all__ = [
     "ShortGroup",
     "SpeechDrop",
     "SpeechDuplicate",
+    "SignFn",
     "SpeechMeta",
     "candidate_pairs",
     "find_duplicates",
@@ -92,6 +98,9 @@ FORMULA_SPREAD = 50
 VERIFY_ELEMENTS = 1 << 20
 SIGN_BATCH = 8192
 KEY_BATCH_CHARS = 1 << 20
+
+# Computes the signatures of a list of paragraph keys, one row per key.
+SignFn = Callable[[list[str]], np.ndarray]
 
 
 # ---------------------------------------------------------------------------
@@ -188,6 +197,10 @@ class Member:
     text: str
     original: bool
     jaccard: float  # exact Jaccard similarity to the cluster's original
+    # True for a paragraph of the reference corpus (``find_duplicates(...,
+    # reference=...)``, ``cleaner dedup --against``): its ``doc`` is an id of
+    # that corpus, which may also be an id of the new one.
+    reference: bool = False
 
 
 @dataclass(frozen=True)
@@ -233,6 +246,7 @@ class SpeechDuplicate:
     # (over all its paragraphs) that duplicate_of holds, rounded to 4 places.
     share: float
     chars: int  # characters of doc's paragraphs
+    reference: bool = False  # duplicate_of is a speech of the reference corpus
 
 
 @dataclass
@@ -243,6 +257,7 @@ class DedupResult:
     speech_duplicates: tuple[SpeechDuplicate, ...]
     stats: dict
     speech_ids: tuple[str, ...] = ()  # every speech, in corpus order
+    reference_ids: tuple[str, ...] = ()  # every speech of the reference corpus, in its order
     # Seconds per phase: not part of the result proper (never write it to
     # an output that must be byte-identical across runs).
     timings: dict = field(default_factory=dict, compare=False)
@@ -909,13 +924,15 @@ class _SpeechSets:
 
 
 def _speech_duplicates(texts: _Texts, index: _Index, order: list[int], candidates: _Graph,
-                       settings: DedupSettings) -> tuple[dict[int, tuple[int, float]], int]:
+                       settings: DedupSettings, reference: int = 0,
+                       ) -> tuple[dict[int, tuple[int, float]], int]:
     """In keep order: ``{speech: (duplicate_of, share)}``, and the formula groups skipped.
 
     A speech S is compared with the kept speeches ranked before it that hold
     a long paragraph equal to one of S's or near it (``candidates``: exact
     Jaccard at least the LSH threshold); its share in T is the part of S's
-    shingles (over all its paragraphs) found in T.
+    shingles (over all its paragraphs) found in T. The first ``reference``
+    speeches (a corpus cleaned earlier) are kept without being compared.
     """
     long_rows = np.flatnonzero(index.kind == LONG)
     groups_of: list[list[int]] = [[] for _ in range(len(order))]
@@ -926,8 +943,15 @@ def _speech_duplicates(texts: _Texts, index: _Index, order: list[int], candidate
     spread = np.bincount(index.group[long_rows], minlength=len(index.long_first))
     degree = np.diff(candidates.ptr)
     wanted = np.zeros(len(order), dtype=bool)
-    linked_rows = long_rows[(spread[index.group[long_rows]] > 1) | (degree[index.group[long_rows]] > 0)]
-    wanted[index.speech[linked_rows]] = True
+    linked = (spread[index.group[long_rows]] > 1) | (degree[index.group[long_rows]] > 0)
+    if reference:
+        # A reference speech is only ever compared with: it is wanted when it
+        # shares a group with a new speech or is near one.
+        is_new = index.speech[long_rows] >= reference
+        new_group = np.zeros(len(index.long_first), dtype=bool)
+        new_group[index.group[long_rows[is_new]]] = True
+        linked &= is_new | new_group[index.group[long_rows]] | (degree[index.group[long_rows]] > 0)
+    wanted[index.speech[long_rows[linked]]] = True
     sets = _SpeechSets(texts, index, order, wanted, settings.shingle)
     kept_by_group: dict[int, list[int]] = {}
     rank = {s: r for r, s in enumerate(order)}
@@ -936,6 +960,10 @@ def _speech_duplicates(texts: _Texts, index: _Index, order: list[int], candidate
     has_candidates = (degree > 0).tolist()
     for s in order:
         groups = sorted(set(groups_of[s]))
+        if s < reference:
+            for g in groups:
+                kept_by_group.setdefault(g, []).append(s)
+            continue
         found: set[int] = set()
         for g in groups:
             for h in (g, *candidates.neighbours(g)[0]) if has_candidates[g] else (g,):
@@ -1010,7 +1038,9 @@ def find_duplicates(
     speeches: Sequence[tuple[str, Sequence[str]]],
     settings: DedupSettings = DedupSettings(),
     meta: Sequence[SpeechMeta] | None = None,
-    sign: Callable[[list[str]], np.ndarray] | None = None,
+    sign: SignFn | None = None,
+    *,
+    reference: Sequence[tuple[str, Sequence[str]]] = (),
 ) -> DedupResult:
     """Near-duplicate paragraphs, short repeats and near-duplicate speeches.
 
@@ -1018,20 +1048,32 @@ def find_duplicates(
     (raw path, then position in the file). ``meta`` gives one
     :class:`SpeechMeta` per speech (needed by ``keep="cleanest"``).
     ``sign`` computes the signatures of a list of keys (default:
-    :func:`paragraph_signatures` with these settings); a cache wraps it.
+    :func:`paragraph_signatures` with these settings); a cache wraps it
+    (:class:`cleaner.sigcache.SignatureStore`).
+
+    ``reference`` is a corpus cleaned earlier, in the same shape
+    (``cleaner.reference.read_reference(folder).speeches``): its speeches are always the
+    originals, are never compared with one another, and what concerns only
+    them is not reported; their members carry ``reference=True``.
 
     >>> a = "今天我们召开全县教育工作会议，主要任务是总结去年工作，安排部署今年的教育重点工作，动员全县上下团结一心、奋发进取、再创佳绩。"
     >>> b = a.replace("团结一心", "团结一致")
     >>> result = find_duplicates([("x#1", [a]), ("y#1", [b, "谢谢大家！"])], DedupSettings(keep="first"))
     >>> [(m.doc, m.original) for m in result.clusters[0].members]
     [('x#1', True), ('y#1', False)]
+    >>> against = find_duplicates([("x#1", [b])], reference=[("x#1", [a]), ("z#1", [a])])
+    >>> [(m.doc, m.original, m.reference) for m in against.clusters[0].members]
+    [('x#1', True, True), ('x#1', False, False)]
     """
     timer = _Timer()
     sign = sign or (lambda keys: paragraph_signatures(keys, settings))
     k = settings.shingle
+    n_ref = len(reference)
+    corpus = [*reference, *speeches] if n_ref else speeches
     with timer("keys"):
-        texts = _Texts(speeches)
-        index = _index(speeches, texts, settings.min_chars)
+        texts = _Texts(corpus)
+        index = _index(corpus, texts, settings.min_chars)
+        new_row = index.speech >= n_ref
     n_groups = len(index.long_first)
     with timer("signatures"):
         bands = _sign_groups(texts, index, settings, sign)
@@ -1040,6 +1082,11 @@ def find_duplicates(
         del bands
         first_speech, multi = _group_speeches(index)
         cross = multi[i] | multi[j] | (first_speech[i] != first_speech[j])
+        if n_ref:  # pairs of reference paragraphs are not the question
+            long_new = np.flatnonzero((index.kind == LONG) & new_row)
+            new_group = np.zeros(n_groups, dtype=bool)
+            new_group[index.group[long_new]] = True
+            cross &= new_group[i] | new_group[j]
         i, j = i[cross], j[cross]
     with timer("verify"):
         sim = _verify(texts, index, i, j, k)
@@ -1052,48 +1099,59 @@ def find_duplicates(
         candidates = _Graph.of(n_groups, i[near], j[near], sim[near])
     with timer("speeches"):
         speech_chars = np.bincount(index.speech, weights=index.chars,
-                                   minlength=len(speeches)).astype(np.int64)
-        order = keep_order(speech_chars.tolist(), settings.keep, meta)
-        dups, formulas = _speech_duplicates(texts, index, order, candidates, settings)
+                                   minlength=len(corpus)).astype(np.int64)
+        chars = speech_chars.tolist()
+        # Reference speeches first: they are the originals. Without meta they
+        # cannot be ranked by cleanliness and keep their corpus order.
+        ref_policy = "first" if settings.keep == "cleanest" else settings.keep
+        order = keep_order(chars[:n_ref], ref_policy) + [
+            n_ref + s for s in keep_order(chars[n_ref:], settings.keep, meta)]
+        dups, formulas = _speech_duplicates(texts, index, order, candidates, settings, n_ref)
         # Paragraphs of kept speeches come first, each set in keep order.
-        speech_priority = np.empty(len(speeches), dtype=np.int64)
+        speech_priority = np.empty(len(corpus), dtype=np.int64)
         for r, s in enumerate(order):
-            speech_priority[s] = r + (len(speeches) if s in dups else 0)
+            speech_priority[s] = r + (len(corpus) if s in dups else 0)
         width = int(np.diff(index.speech_start).max(initial=0)) + 1
         priority = speech_priority[index.speech] * width + index.para
     with timer("clusters"):
         stars = _stars(index, priority, links)
     with timer("short"):
         repeats = _short_groups(index, priority)
-    ids = [sid for sid, _ in speeches]
+    ids = [sid for sid, _ in corpus]
 
     def member(row: int, original: bool, sim: float) -> Member:
         s, p = int(index.speech[row]), int(index.para[row])
-        return Member(ids[s], p, speeches[s][1][p], original, round(sim, 4))
+        return Member(ids[s], p, corpus[s][1][p], original, round(sim, 4), s < n_ref)
 
     def position(row: int) -> tuple[int, int]:
         return int(index.speech[row]), int(index.para[row])
 
+    # Only copies in the new corpus are reported: with a reference corpus, its
+    # own repeats are not the question (and its members are never copies).
     clusters = []
     for x, members in sorted(stars, key=lambda c: position(c[0])):
-        copies = sorted(members, key=lambda m: position(m[0]))
-        clusters.append(Cluster(len(clusters) + 1, (member(x, True, 1.0),
-                                                    *(member(y, False, s) for y, s in copies))))
+        copies = sorted((m for m in members if new_row[m[0]]), key=lambda m: position(m[0]))
+        if copies:
+            clusters.append(Cluster(len(clusters) + 1, (member(x, True, 1.0),
+                                                        *(member(y, False, s) for y, s in copies))))
     short_groups = []
     for x, members in sorted(repeats, key=lambda c: position(c[0])):
-        key = paragraph_key(texts.rows(np.array([x]))[0])
-        short_groups.append(ShortGroup(len(short_groups) + 1, key, (
-            member(x, True, 1.0), *(member(y, False, 1.0) for y in sorted(members, key=position)))))
+        copies = sorted((y for y in members if new_row[y]), key=position)
+        if copies:
+            key = paragraph_key(texts.rows(np.array([x]))[0])
+            short_groups.append(ShortGroup(len(short_groups) + 1, key, (
+                member(x, True, 1.0), *(member(y, False, 1.0) for y in copies))))
     speech_duplicates = tuple(
-        SpeechDuplicate(ids[s], ids[t], round(share, 4), int(speech_chars[s]))
+        SpeechDuplicate(ids[s], ids[t], round(share, 4), int(speech_chars[s]), t < n_ref)
         for s, (t, share) in sorted(dups.items())
     )
+    kind = index.kind[new_row]
     stats = {
-        "paragraphs": len(index.kind),
-        "signed": int((index.kind == LONG).sum()),
+        "paragraphs": len(kind),
+        "signed": int((kind == LONG).sum()),
         "signatures": n_groups,
-        "short": int((index.kind == SHORT).sum()),
-        "empty": int((index.kind == EMPTY).sum()),
+        "short": int((kind == SHORT).sum()),
+        "empty": int((kind == EMPTY).sum()),
         # Pairs of distinct long keys (an exact copy is one key).
         "candidate_pairs": len(i),
         "verified_pairs": int(linked.sum()),
@@ -1104,8 +1162,11 @@ def find_duplicates(
         "speech_duplicates": len(speech_duplicates),
         "formulas": formulas,
     }
+    if n_ref:
+        stats["reference_speeches"] = n_ref
+        stats["reference_paragraphs"] = int(len(index.kind) - len(kind))
     return DedupResult(settings, tuple(clusters), tuple(short_groups), speech_duplicates, stats,
-                       tuple(ids), dict(timer.seconds))
+                       tuple(ids[n_ref:]), tuple(ids[:n_ref]), dict(timer.seconds))
 
 
 # ---------------------------------------------------------------------------
@@ -1118,6 +1179,7 @@ class SpeechDrop:
     duplicate_of: str
     share: float
     reason: str
+    reference: bool = False  # duplicate_of is a speech of the reference corpus
 
 
 @dataclass(frozen=True)
@@ -1130,6 +1192,7 @@ class ParagraphDrop:
     original_para: int
     jaccard: float
     reason: str
+    original_reference: bool = False  # the original is in the reference corpus
 
 
 @dataclass(frozen=True)
@@ -1170,22 +1233,29 @@ def plan_drops(result: DedupResult) -> DropPlan:
       a formula far more often than a copy, and removing 同志们： from every
       speech but one would damage the speeches that stay. They are reported
       (``result.short_groups``), and they go with their speech when it is
-      removed whole.
+      removed whole;
+    - nothing of a reference corpus (``find_duplicates(..., reference=...)``):
+      its speeches are the originals, and the plan only names them.
     """
+    def where(reference: bool) -> str:
+        return " in the reference corpus" if reference else ""
+
     whole = result.duplicate_of()
     speeches = tuple(
         SpeechDrop(d.doc, d.duplicate_of, d.share,
-                   f"near-duplicate of {d.duplicate_of}: {d.share:.0%} of its text copied")
+                   f"near-duplicate of {d.duplicate_of}{where(d.reference)}: "
+                   f"{d.share:.0%} of its text copied", d.reference)
         for d in result.speech_duplicates
     )
     paragraphs = []
     for c in result.clusters:
         o = c.original
         for m in c.members[1:]:
-            if m.doc not in whole:
+            if m.doc not in whole and not m.reference:
                 paragraphs.append(ParagraphDrop(
                     m.doc, m.para, m.text, c.cluster, o.doc, o.para, m.jaccard,
-                    f"copy of {o.doc} paragraph {o.para} (Jaccard {m.jaccard:.3f})"))
+                    f"copy of {o.doc} paragraph {o.para}{where(o.reference)} "
+                    f"(Jaccard {m.jaccard:.3f})", o.reference))
     position = {doc: n for n, doc in enumerate(result.speech_ids)}
     paragraphs.sort(key=lambda d: (position.get(d.doc, -1), d.para))
     return DropPlan(speeches, tuple(paragraphs))

@@ -15,12 +15,14 @@ import charset_normalizer
 
 from . import __version__
 from .decode import decode_bytes
-from .dedup import (DEDUP_RULE, DedupResult, DedupSettings, DropPlan, SpeechMeta, find_duplicates,
-                    plan_drops)
+from .dedup import (DEDUP_RULE, DedupResult, DedupSettings, DropPlan, Member, SignFn, SpeechMeta,
+                    find_duplicates, plan_drops)
+from .encmap import EncodingMap
 from .errors import InputError
-from .html_report import render_html, speech_infos
+from .html_report import SpeechInfo, render_html, speech_infos
 from .model import Page
 from .normalize import normalize_page
+from .reference import ReferenceCorpus
 from .repair import repair_page
 from .report import encoding_summary, render_csv, render_report
 from .rules import RuleSet
@@ -63,6 +65,22 @@ def decode_file(path: Path, source: str, encoding: str | None = None,
     page.lines = [(i, line) for i, line in enumerate(text.split("\n"), 1)]
     page.stages.append("decode")
     return page
+
+
+def decode_input(path: Path, source: str, encoding: str | None = None,
+                 emap: EncodingMap | None = None) -> Page:
+    """Decode one input: with ``encoding`` when given, else the per-path map's, else detected."""
+    if encoding:
+        return decode_file(path, source, encoding, "override")
+    mapped = emap.lookup(source) if emap is not None else None
+    return decode_file(path, source, mapped, "map") if mapped else decode_file(path, source)
+
+
+def decode_and_strip(item: tuple[Path, str], ruleset: RuleSet, emap: EncodingMap | None = None,
+                     encoding: str | None = None) -> Page:
+    """Phase one of a run for one ``(path, source)`` input: decode, then the rules."""
+    path, source = item
+    return strip_page(decode_input(path, source, encoding, emap), ruleset)
 
 
 def strip_page(page: Page, ruleset: RuleSet) -> Page:
@@ -113,7 +131,7 @@ def speech_id(stem: str, n: int) -> str:
 
 
 def corpus_records(pages: list[Page], stems: dict[str, str], result: DedupResult,
-                   plan: DropPlan | None = None) -> list[dict]:
+                   plan: DropPlan | None = None, reference: bool = False) -> list[dict]:
     """One record per speech kept, in corpus order.
 
     With a drop ``plan``, near-duplicate speeches are left out and copied
@@ -150,6 +168,8 @@ def corpus_records(pages: list[Page], stems: dict[str, str], result: DedupResult
                 "copied_share": dup.share if dup else None,
                 "doc": doc_path(stems[page.source], sp.n),
             }
+            if reference:  # with --against: whether duplicate_of is in the earlier corpus
+                record["duplicate_of_reference"] = dup.reference if dup else None
             if plan is not None:
                 record["dropped_paras"] = sorted(drop)
             records.append(record)
@@ -190,18 +210,21 @@ def dedup_removals(pages: list[Page], stems: dict[str, str], plan: DropPlan) -> 
     return out
 
 
-def cluster_records(result: DedupResult) -> list[dict]:
+def _member(m: Member, reference: bool) -> dict:
+    d = {"doc": m.doc, "para": m.para, "original": m.original, "jaccard": m.jaccard, "text": m.text}
+    if reference:  # with --against: whether the member is in the earlier corpus
+        d["reference"] = m.reference
+    return d
+
+
+def cluster_records(result: DedupResult, reference: bool = False) -> list[dict]:
     return [
         {
             "cluster": c.cluster,
             "size": len(c.members),
             "min_jaccard": c.min_jaccard,
             "threshold": result.settings.threshold,
-            "members": [
-                {"doc": m.doc, "para": m.para, "original": m.original,
-                 "jaccard": m.jaccard, "text": m.text}
-                for m in c.members
-            ],
+            "members": [_member(m, reference) for m in c.members],
         }
         for c in result.clusters
     ]
@@ -230,8 +253,15 @@ def write_output(
     pages: list[Page], out: Path, settings: DedupSettings,
     progress: Callable[[Iterable], Iterable] = lambda it: it,
     drop_duplicates: bool = False,
+    sign: SignFn | None = None,
+    against: ReferenceCorpus | None = None,
 ) -> DedupResult:
-    """Dedup the corpus and write every output file atomically; return the dedup result."""
+    """Dedup the corpus and write every output file atomically; return the dedup result.
+
+    ``sign`` computes paragraph signatures (a :class:`~cleaner.sigcache.SignatureStore`
+    caches them); ``against`` is an earlier output whose speeches are the
+    originals of any copy found in this corpus (they are never written here).
+    """
     pages = sorted(pages, key=lambda p: p.source)
     stems = unique_stems(p.source for p in pages)
     speeches, meta = [], []
@@ -239,10 +269,14 @@ def write_output(
         for sp in p.speeches or []:
             speeches.append((speech_id(stems[p.source], sp.n), sp.paragraphs))
             meta.append(speech_meta(p))
-    result = find_duplicates(speeches, settings, meta)
+    result = find_duplicates(speeches, settings, meta, sign,
+                             reference=against.speeches if against is not None else ())
     plan = plan_drops(result) if drop_duplicates else None
-    records = corpus_records(pages, stems, result, plan)
+    records = corpus_records(pages, stems, result, plan, against is not None)
     infos = speech_infos(records if plan is None else _as_found(pages, stems, result, plan))
+    if against is not None:
+        for sid, source in against.source_of().items():
+            infos.setdefault(sid, SpeechInfo(f"{source} (earlier corpus)", None, ""))
     digests = sorted({p.rules_digest for p in pages if p.rules_digest})
     manifest = {
         "tool": "cleaner",
@@ -254,6 +288,8 @@ def write_output(
             "templates": "+".join(sorted({p.templates_digest for p in pages if p.templates_digest}))
                          or None,
             "dedup": {**settings.describe(), "drop_duplicates": drop_duplicates},
+            "against": None if against is None else {
+                "folder": str(against.folder), "speeches": len(against.speeches)},
         },
         "inputs": [
             {"source": p.source, "sha256": p.sha256, "size": p.size,
@@ -272,8 +308,10 @@ def write_output(
             title = rec["title"] or ""
             path.write_text(f"{title}\n\n{rec['text']}\n", encoding="utf-8")
         (tmp / "docs").mkdir(exist_ok=True)
-        (tmp / "duplicates.jsonl").write_text(dump_jsonl(cluster_records(result)), encoding="utf-8")
-        (tmp / "duplicates.csv").write_text(render_csv(result.clusters), encoding="utf-8", newline="")
+        (tmp / "duplicates.jsonl").write_text(
+            dump_jsonl(cluster_records(result, against is not None)), encoding="utf-8")
+        (tmp / "duplicates.csv").write_text(render_csv(result.clusters, against is not None),
+                                            encoding="utf-8", newline="")
         (tmp / "repeats.jsonl").write_text(dump_jsonl(repeat_records(result)), encoding="utf-8")
         removed = [
             {"source": p.source, "line": e.line, "stage": e.stage, "rule": e.rule,

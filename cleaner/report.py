@@ -10,14 +10,17 @@ from .dedup import Cluster, DedupResult, DropPlan
 from .model import Page
 
 
-def render_csv(clusters: Iterable[Cluster]) -> str:
-    """One row per cluster member, for spreadsheets."""
+def render_csv(clusters: Iterable[Cluster], reference: bool = False) -> str:
+    """One row per cluster member, for spreadsheets (with ``reference``: a last
+    column saying whether the member is in the earlier corpus of ``--against``)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["cluster", "doc", "para", "original", "jaccard", "text"])
+    writer.writerow(["cluster", "doc", "para", "original", "jaccard", "text"]
+                    + (["reference"] if reference else []))
     for c in clusters:
         for m in c.members:
-            writer.writerow([c.cluster, m.doc, m.para, "yes" if m.original else "", m.jaccard, m.text])
+            row = [c.cluster, m.doc, m.para, "yes" if m.original else "", m.jaccard, m.text]
+            writer.writerow(row + (["yes" if m.reference else ""] if reference else []))
     return buf.getvalue()
 
 

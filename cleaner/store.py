@@ -13,12 +13,14 @@ unique ids and safe paths under ``docs/``.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import re
 import shutil
 import stat
+import sys
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -26,6 +28,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import InputError, UsageError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; leftovers are then left alone
+    fcntl = None
 
 # Limits that bound the memory one input can take; a file over any of them is
 # refused with the reason, and the run goes on. Cleaning needs about six
@@ -378,31 +385,268 @@ def check_layout(raw: Path, out: Path) -> None:
 def atomic_dir(out: Path) -> Iterator[Path]:
     """Yield a fresh folder that replaces ``out`` only if the block succeeds.
 
+    - When the new folder holds exactly what ``out`` holds (the same names,
+      the same bytes), ``out`` is left untouched, modification times
+      included, so that ``make`` sees nothing to rebuild; the new folder is
+      discarded. Otherwise each new file whose bytes equal the old file's
+      takes the old file's modification time, so that targets built from an
+      unchanged file are not rebuilt either.
+    - Otherwise the two are swapped in one step where the system can
+      (Linux: ``renameat2`` with ``RENAME_EXCHANGE``), so ``out`` is at every
+      instant the previous complete output or the new one. Elsewhere ``out``
+      is moved aside, then the new folder renamed into place: between those
+      two renames ``out`` is absent, never partial.
+    - Temporary folders that a killed run left beside ``out``
+      (``.<name>.tmp-*``, ``.<name>.old-*``) are removed first, unless a live
+      run still holds them (each is locked while in use).
+
     Refuses (:class:`UsageError`) an ``out`` that :func:`check_output` refuses.
     """
     out = Path(out)
     check_output(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; OUT is not
+    remove_leftovers(out)
+    tmp, lock = _temp_dir(out, "tmp")
     try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; OUT is not
         yield tmp
-        old = None
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            os.replace(out, old / out.name)
-        try:
-            os.replace(tmp, out)
-        except BaseException:
-            if old is not None:  # put the previous complete output back
-                os.replace(old / out.name, out)
-                shutil.rmtree(old, ignore_errors=True)
-            raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
+        if not (out.is_dir() and keep_unchanged_times(tmp, out)):
+            _swap_in(tmp, out)
+    finally:
+        # After a swap the previous output is here; after a failure, the partial new one.
         shutil.rmtree(tmp, ignore_errors=True)
+        _unlock(lock)
+
+
+def _swap_in(new: Path, out: Path) -> None:
+    """Put the folder ``new`` in the place of ``out``; the previous ``out`` ends up at ``new``."""
+    if not os.path.lexists(out):
+        os.replace(new, out)
+        return
+    if exchange_dirs(new, out):
+        return
+    old, lock = _temp_dir(out, "old")
+    try:
+        os.replace(out, old / out.name)
+        try:
+            os.replace(new, out)
+        except BaseException:  # put the previous complete output back
+            os.replace(old / out.name, out)  # should this fail, old keeps the only copy
+            shutil.rmtree(old, ignore_errors=True)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        _unlock(lock)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def exchange_dirs(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step; False (nothing done) where the system cannot.
+
+    Uses Linux's ``renameat2(..., RENAME_EXCHANGE)`` (glibc 2.28 or later, on
+    file systems that support it); anywhere else it returns False.
+    Raises :class:`OSError` for any other failure.
+    """
+    rename = _renameat2()
+    if rename is None:
+        return False
+    import ctypes
+    if rename(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(a), None, str(b))
+
+
+_RENAMEAT2: list = []
+
+
+def _renameat2():
+    if not _RENAMEAT2:
+        function = None
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+                function = ctypes.CDLL(None, use_errno=True).renameat2
+                function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                                     ctypes.c_uint]
+                function.restype = ctypes.c_int
+            except (OSError, AttributeError):
+                function = None
+        _RENAMEAT2.append(function)
+    return _RENAMEAT2[0]
+
+
+def _temp_name(out: Path, kind: str) -> str:
+    return f".{out.name}.{kind}-"
+
+
+def _temp_dir(out: Path, kind: str) -> tuple[Path, int | None]:
+    """A new folder ``.<name>.<kind>-XXXX`` beside ``out``, locked while this process holds it."""
+    while True:
+        path = Path(tempfile.mkdtemp(prefix=_temp_name(out, kind), dir=out.parent))
+        lock = _lock(path)
+        # A cleanup that ran between mkdtemp and the lock may have removed it.
+        if lock is None or _same_file(lock, path):
+            return path, lock
+        _unlock(lock)
+
+
+def _lock(path: Path) -> int | None:
+    """An open descriptor holding an exclusive lock on ``path``, or None where locks
+    are not available. The lock ends when the descriptor is closed or the process dies."""
+    if fcntl is None:
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
         raise
+    return fd
+
+
+def _unlock(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        a, b = os.fstat(fd), os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def remove_leftovers(out: Path) -> list[Path]:
+    """Remove the temporary folders and files a killed run left beside ``out``; return them.
+
+    Only ``.<name>.tmp-*`` and ``.<name>.old-*`` entries whose lock is free
+    are removed: a live run holds the lock of each of its own. Where the
+    system has no file locks nothing is removed (the names are hidden and
+    never taken for an output).
+    """
+    out = Path(out)
+    if fcntl is None:
+        return []
+    prefixes = (_temp_name(out, "tmp"), _temp_name(out, "old"))
+    removed = []
+    try:
+        entries = [e for e in os.scandir(out.parent) if e.name.startswith(prefixes)]
+    except OSError:
+        return []
+    for entry in entries:
+        path = Path(entry.path)
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # a live run's
+            os.close(fd)
+            continue
+        try:
+            if not _same_file(fd, path):
+                continue
+            if stat.S_ISDIR(os.fstat(fd).st_mode):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+        finally:
+            os.close(fd)
+    return removed
+
+
+def same_tree(a: Path, b: Path) -> bool:
+    """True when two folders hold the same names (files, folders, links) and the
+    same bytes in every file. Sizes are compared before any content is read."""
+    left, right = _listing(Path(a)), _listing(Path(b))
+    if left != right:
+        return False
+    return all(_same_bytes(Path(a, rel), Path(b, rel))
+               for rel, (kind, _) in left.items() if kind == "file")
+
+
+def keep_unchanged_times(new: Path, old: Path) -> bool:
+    """Give every file of ``new`` whose bytes equal the same file in ``old`` the
+    old file's access and modification times; True when the two folders are
+    the same tree (:func:`same_tree`), and then ``new`` is left as it was."""
+    new, old = Path(new), Path(old)
+    left, right = _listing(new), _listing(old)
+    same = [rel for rel, entry in left.items()
+            if entry[0] == "file" and right.get(rel) == entry
+            and _same_bytes(new / rel, old / rel)]
+    if left == right and len(same) == sum(1 for kind, _ in left.values() if kind == "file"):
+        return True
+    for rel in same:
+        info = os.stat(old / rel, follow_symlinks=False)
+        os.utime(new / rel, ns=(info.st_atime_ns, info.st_mtime_ns), follow_symlinks=False)
+    return False
+
+
+def _entries(root: Path) -> Iterator[tuple[str, os.DirEntry]]:
+    """Every entry under ``root`` (not following links), with its path relative to ``root``."""
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        with os.scandir(root / rel) as entries:
+            for entry in entries:
+                name = f"{rel}/{entry.name}" if rel else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(name)
+                yield name, entry
+
+
+def _listing(root: Path) -> dict[str, tuple[str, int | str]]:
+    """Every entry under ``root``: relative path → (kind, size or link target)."""
+    found: dict[str, tuple[str, int | str]] = {}
+    for name, entry in _entries(root):
+        if entry.is_symlink():
+            found[name] = ("link", os.readlink(entry.path))
+        elif entry.is_dir(follow_symlinks=False):
+            found[name] = ("dir", 0)
+        elif entry.is_file(follow_symlinks=False):
+            found[name] = ("file", entry.stat(follow_symlinks=False).st_size)
+        else:
+            found[name] = ("other", 0)
+    return found
+
+
+def _same_bytes(a: Path, b: Path, chunk: int = 2**20) -> bool:
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        while True:
+            block = fa.read(chunk)
+            if block != fb.read(chunk):
+                return False
+            if not block:
+                return True
+
+
+def output_snapshot(out: Path) -> dict[str, list[int]] | None:
+    """Size, modification time and inode of every file under ``out``, or None when
+    ``out`` is not a folder.
+
+    Stored after a run, it tells the next run cheaply whether ``out`` is still
+    exactly what that run wrote (nobody edited, removed or added a file).
+    """
+    out = Path(out)
+    if not out.is_dir():
+        return None
+    snapshot = {}
+    for name, entry in _entries(out):
+        info = entry.stat(follow_symlinks=False)
+        if entry.is_dir(follow_symlinks=False):
+            snapshot[name + "/"] = [0, info.st_mtime_ns, info.st_ino]
+        else:
+            snapshot[name] = [info.st_size, info.st_mtime_ns, info.st_ino]
+    return dict(sorted(snapshot.items()))
 
 
 def dump_jsonl(records: Iterable[dict]) -> str:
@@ -410,15 +654,23 @@ def dump_jsonl(records: Iterable[dict]) -> str:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write a file through a temporary sibling and a rename."""
+    """Write a file through a temporary sibling and a rename.
+
+    The sibling, ``.<name>.tmp-XXXX``, is locked while it is written; ones
+    that a killed run left behind are removed first (see :func:`remove_leftovers`).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    remove_leftovers(path)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_name(path, "tmp"), dir=path.parent)
     try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; the result is not
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
-        os.replace(tmp, path)
+            fh.flush()
+            os.replace(tmp, path)  # while still locked: no cleanup can take it first
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

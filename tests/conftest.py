@@ -15,6 +15,21 @@ SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
 SEED_NAMES = sorted(p.name for p in RAW.glob("*.txt"))
 
 
+def tree(folder: Path) -> dict[str, bytes] | None:
+    """Every file under ``folder`` (relative POSIX path → bytes), empty folders as
+    ``name/``; None when ``folder`` does not exist."""
+    if not folder.exists():
+        return None
+    found: dict[str, bytes] = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_file():
+            found[rel] = path.read_bytes()
+        elif path.is_dir() and not any(path.iterdir()):
+            found[rel + "/"] = b""
+    return found
+
+
 @pytest.fixture(scope="session")
 def ruleset():
     return load_rules()

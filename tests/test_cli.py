@@ -17,7 +17,9 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 import cleaner.pipeline
+import cleaner.store
 from cleaner.cli import app
+from conftest import tree
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "raw"
@@ -39,18 +41,6 @@ def copy_raw(dest: Path, names: list[str] | None = None) -> Path:
         if names is None or path.name in names:
             shutil.copyfile(path, dest / path.name)
     return dest
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` (relative POSIX path → bytes), plus empty folders."""
-    found: dict[str, bytes] = {}
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder).as_posix()
-        if path.is_file():
-            found[rel] = path.read_bytes()
-        elif path.is_dir() and not any(path.iterdir()):
-            found[rel + "/"] = b""
-    return found
 
 
 def assert_same_tree(a: Path, b: Path) -> None:
@@ -159,7 +149,7 @@ def test_run_writes_every_contract_output(full_run):
         assert {"cluster", "members"} <= set(d)
     assert "# cleaner report" in (out / "report.md").read_text(encoding="utf-8")
     # Nothing is left beside OUT and nothing is written into RAW.
-    assert sorted(p.name for p in out.parent.iterdir()) == ["out", "raw"]
+    assert sorted(p.name for p in out.parent.iterdir()) == [".cleaner-cache", "out", "raw"]
     assert sorted(p.name for p in raw.iterdir()) == [p.name for p in RAW_FILES]
 
 
@@ -444,13 +434,15 @@ def test_failed_write_keeps_previous_output(tmp_path, monkeypatch):
     assert result.exit_code != 0
     assert isinstance(result.exception, RuntimeError)
     assert tree(out) == snapshot
-    assert sorted(p.name for p in out.parent.iterdir()) == ["out"]  # no temp folders left
+    assert sorted(p.name for p in out.parent.iterdir()) == [".cleaner-cache", "out"]  # no temp folders
 
 
 def test_failed_swap_keeps_previous_output(tmp_path, monkeypatch):
     """Failure at the very last step (renaming the new folder into place)."""
     raw, out, snapshot = _previous_output(tmp_path)
     real_replace = os.replace
+    # The two-rename swap (where one atomic exchange is not available).
+    monkeypatch.setattr(cleaner.store, "exchange_dirs", lambda a, b: False)
 
     def failing_replace(src, dst, *args, **kwargs):
         if Path(src).name.startswith(".out.tmp-") and Path(dst) == out:
@@ -463,7 +455,7 @@ def test_failed_swap_keeps_previous_output(tmp_path, monkeypatch):
     assert result.exit_code != 0
     assert out.is_dir(), "the previous output was moved away and not restored"
     assert tree(out) == snapshot
-    assert sorted(p.name for p in out.parent.iterdir()) == ["out"]  # no temp folders left
+    assert sorted(p.name for p in out.parent.iterdir()) == [".cleaner-cache", "out"]  # no temp folders
 
 
 def test_successful_rerun_replaces_output_completely(tmp_path):
@@ -474,4 +466,4 @@ def test_successful_rerun_replaces_output_completely(tmp_path):
     assert not (out / "stale.txt").exists()
     assert tree(out) != snapshot  # the new run saw more inputs
     assert len({r["source"] for r in read_jsonl(out / "corpus.jsonl")}) > 1
-    assert sorted(p.name for p in out.parent.iterdir()) == ["out"]
+    assert sorted(p.name for p in out.parent.iterdir()) == [".cleaner-cache", "out"]

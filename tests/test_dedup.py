@@ -470,3 +470,194 @@ def test_duplicate_outputs_carry_the_contract_fields(tmp_path):
     assert "## MinHash settings" in report and "| num_perm | 128 |" in report
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["settings"]["dedup"]["threshold"] == DedupSettings().threshold
+
+
+# ---------------------------------------------------------------------------
+# Against a corpus cleaned earlier (cleaner dedup --against OLD_CLEAN)
+# ---------------------------------------------------------------------------
+
+def write_old_corpus(folder: Path, speeches, sources=None) -> Path:
+    """An earlier output folder: corpus.jsonl with the contract fields."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "corpus.jsonl").open("w", encoding="utf-8") as fh:
+        for n, (sid, paragraphs) in enumerate(speeches):
+            source = sources[n] if sources else sid.split("#")[0] + ".txt"
+            fh.write(json.dumps({"id": sid, "source": source, "title": None, "text": "\n".join(paragraphs),
+                                 "encoding": "utf-8"}, ensure_ascii=False) + "\n")
+    return folder
+
+
+def test_read_reference_gives_ids_paragraphs_and_sources(tmp_path):
+    from cleaner.reference import read_reference
+
+    old = write_old_corpus(tmp_path / "old", [("a#1", [PARA, "同志们："]), ("b#1", [])],
+                           ["a.txt", "sub/b.txt"])
+    ref = read_reference(old)
+    assert ref.speeches == (("a#1", (PARA, "同志们：")), ("b#1", ()))
+    assert ref.source_of() == {"a#1": "a.txt", "b#1": "sub/b.txt"}
+
+
+def test_a_new_copy_of_an_old_paragraph_has_the_old_one_as_original(tmp_path):
+    from cleaner.reference import find_duplicates_against
+
+    old = write_old_corpus(tmp_path / "old", [("a#1", [PARA, *han_blocks(2, 70, seed=1)])])
+    # The new speech is longer: with keep=longest it would win, but the old one is the original.
+    new = [("n#1", ["同志们：", EDITED, *han_blocks(4, 80, seed=2)])]
+    result = find_duplicates_against(new, old, DedupSettings())
+    [cluster] = result.clusters
+    assert [(m.doc, m.para, m.original, m.reference) for m in cluster.members] == [
+        ("a#1", 0, True, True), ("n#1", 1, False, False)]
+    assert result.speech_ids == ("n#1",) and result.reference_ids == ("a#1",)
+    assert result.duplicate_paras() == {"n#1": [1]}
+    plan = plan_drops(result)
+    assert [(d.doc, d.para, d.original_doc, d.original_reference) for d in plan.paragraphs] == [
+        ("n#1", 1, "a#1", True)]
+    assert "reference corpus" in plan.paragraphs[0].reason
+
+
+def test_duplicates_only_among_old_speeches_are_not_reported(tmp_path):
+    from cleaner.reference import find_duplicates_against
+
+    old = write_old_corpus(tmp_path / "old", [
+        ("a#1", ["同志们：", PARA, OTHER, THIRD]),
+        ("b#1", ["同志们：", EDITED, OTHER, THIRD]),  # a repost inside the old corpus
+    ])
+    new = [("n#1", ["同志们：", *han_blocks(3, 70, seed=5)])]
+    result = find_duplicates_against(new, old, DedupSettings())
+    assert result.clusters == () and result.speech_duplicates == ()
+    # The short line is reported once, for the new speech, with an old original.
+    [group] = result.short_groups
+    assert [(m.doc, m.reference) for m in group.members] == [("a#1", True), ("n#1", False)]
+    assert result.stats["reference_speeches"] == 2 and result.stats["paragraphs"] == 4
+    alone = find_duplicates([(sid, list(ps)) for sid, ps in [("a#1", ["同志们：", PARA, OTHER, THIRD]),
+                                                              ("b#1", ["同志们：", EDITED, OTHER, THIRD])]])
+    assert alone.clusters and alone.speech_duplicates  # the same speeches alone do have duplicates
+
+
+def test_a_repost_of_an_old_speech_is_its_duplicate_and_dropped_whole(tmp_path):
+    from cleaner.reference import find_duplicates_against
+
+    old = write_old_corpus(tmp_path / "old", [("a#1", ["同志们：", PARA, OTHER, THIRD])])
+    # Same id as the old speech: the reference flag tells them apart.
+    new = [("a#1", ["同志们：", EDITED, OTHER, THIRD, *han_blocks(1, 60, seed=9)]),
+           ("c#1", [*han_blocks(3, 70, seed=4)])]
+    result = find_duplicates_against(new, old, DedupSettings())
+    [dup] = result.speech_duplicates
+    assert (dup.doc, dup.duplicate_of, dup.reference) == ("a#1", "a#1", True)
+    plan = plan_drops(result)
+    assert [(d.doc, d.reference) for d in plan.speeches] == [("a#1", True)]
+    assert "reference corpus" in plan.speeches[0].reason
+    assert plan.apply(new) == [("c#1", new[1][1])]
+    assert all(not m.reference for c in result.clusters for m in c.members[1:])
+
+
+def test_duplicates_among_new_speeches_are_still_found(tmp_path):
+    from cleaner.reference import find_duplicates_against
+
+    old = write_old_corpus(tmp_path / "old", [("o#1", han_blocks(3, 70, seed=11))])
+    new = [("x#1", [PARA, OTHER]), ("y#1", ["同志们：", EDITED])]
+    with_old = find_duplicates_against(new, old, FIRST)
+    assert [[(m.doc, m.para, m.reference) for m in c.members] for c in with_old.clusters] == [
+        [("x#1", 0, False), ("y#1", 1, False)]]
+    assert with_old.clusters == find_duplicates(new, FIRST).clusters
+
+
+@pytest.mark.parametrize("keep", ["first", "longest", "cleanest"])
+def test_against_never_drops_or_copies_from_the_old_corpus(tmp_path, keep):
+    from cleaner.reference import find_duplicates_against
+
+    corpus = reposts.build_corpus(seed=4, bases=15)
+    half = len(corpus.speeches) // 2
+    old = write_old_corpus(tmp_path / "old", [(f"old/{sid}", ps) for sid, ps in corpus.speeches[:half]])
+    new = corpus.speeches[half:]
+    meta = [SpeechMeta(p.boilerplate_chars, p.page_chars) for p in corpus.postings[half:]]
+    result = find_duplicates_against(new, old, DedupSettings(keep=keep), meta)
+    assert result.clusters and result.speech_duplicates
+    assert any(c.original.reference for c in result.clusters)
+    assert any(d.reference for d in result.speech_duplicates)
+    for c in result.clusters:
+        assert all(not m.reference for m in c.members[1:])  # old paragraphs are only originals
+        assert any(not m.reference for m in c.members)
+        assert c.original.reference == c.original.doc.startswith("old/")
+    for g in result.short_groups:
+        assert all(not m.reference for m in g.members[1:])
+    plan = plan_drops(result)
+    assert plan.speeches and plan.paragraphs
+    new_ids = {sid for sid, _ in new}
+    assert {d.doc for d in plan.speeches} <= new_ids and {d.doc for d in plan.paragraphs} <= new_ids
+    for d in plan.paragraphs:
+        assert d.original_reference == d.original_doc.startswith("old/")
+    assert result.duplicate_paras().keys() <= new_ids
+
+
+def test_against_the_same_corpus_makes_every_new_speech_a_duplicate(tmp_path):
+    from cleaner.reference import find_duplicates_against
+
+    corpus = reposts.build_corpus(seed=2, bases=6).speeches
+    old = write_old_corpus(tmp_path / "old", corpus)
+    result = find_duplicates_against(corpus, old, DedupSettings())
+    with_text = [sid for sid, ps in corpus if sum(len(paragraph_key(p)) >= 50 for p in ps)]
+    assert [(d.doc, d.duplicate_of, d.share, d.reference) for d in result.speech_duplicates] == [
+        (sid, sid, 1.0, True) for sid in with_text]
+
+
+def test_against_an_earlier_output_folder_written_by_the_pipeline(tmp_path):
+    from cleaner.reference import find_duplicates_against
+
+    write_output([_page("a.txt", [[PARA, OTHER]])], tmp_path / "old", DedupSettings())
+    result = find_duplicates_against([("b#1", ["同志们：", EDITED])], tmp_path / "old", DedupSettings())
+    assert [(m.doc, m.para, m.reference) for m in result.clusters[0].members] == [
+        ("a#1", 0, True), ("b#1", 1, False)]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "no corpus.jsonl"),
+    ('{"id": "a#1", "text": "x", "source": "a.txt"}\n{"id": "b#1", "text": ', "line 2: not JSON"),
+    ('{"id": "a#1", "source": "a.txt"}\n', "line 1: field 'text'"),
+    ('{"id": 3, "text": "x", "source": "a.txt"}\n', "line 1: field 'id'"),
+    ('["a#1", "x"]\n', "line 1: not a JSON object"),
+    ('{"id": "a#1", "text": "x", "source": "a.txt"}\n\n{"id": "a#1", "text": "y", "source": "b.txt"}\n',
+     "line 3: id 'a#1' repeats line 1"),
+])
+def test_a_bad_earlier_corpus_is_a_usage_error_naming_the_folder(tmp_path, content, message):
+    from cleaner.errors import UsageError
+    from cleaner.reference import find_duplicates_against
+
+    old = tmp_path / "old clean"
+    old.mkdir()
+    if content is not None:
+        (old / "corpus.jsonl").write_text(content, encoding="utf-8")
+    with pytest.raises(UsageError, match=message) as info:
+        find_duplicates_against([("n#1", [PARA])], old)
+    assert str(old) in str(info.value)
+
+
+def test_a_corpus_that_is_not_utf8_is_a_usage_error(tmp_path):
+    from cleaner.errors import UsageError
+    from cleaner.reference import read_reference
+
+    (tmp_path / "corpus.jsonl").write_bytes('{"id": "a#1", "text": "教育", "source": "a"}\n'.encode("gb18030"))
+    with pytest.raises(UsageError, match="not UTF-8"):
+        read_reference(tmp_path)
+
+
+def test_against_through_the_signature_store_signs_the_old_corpus_once(tmp_path):
+    from cleaner.reference import find_duplicates_against, read_reference
+    from cleaner.sigcache import SignatureStore
+
+    corpus = reposts.build_corpus(seed=3, bases=16).speeches  # 54 speeches
+    old = read_reference(write_old_corpus(tmp_path / "old", corpus[:20]))
+    calls = []
+
+    def counting(keys):
+        calls.append(len(keys))
+        return paragraph_signatures(keys, DedupSettings())
+
+    expected = find_duplicates_against(corpus[20:], old)
+    with SignatureStore(tmp_path / "cache", DedupSettings(), sign=counting) as store:
+        assert find_duplicates_against(corpus[20:30], old, sign=store).reference_ids == expected.reference_ids
+    first = sum(calls)
+    calls.clear()
+    with SignatureStore(tmp_path / "cache", DedupSettings(), sign=counting) as store:
+        assert find_duplicates_against(corpus[20:], old, sign=store) == expected
+    assert 0 < sum(calls) < first  # only the paragraphs of the speeches added since

@@ -1,0 +1,624 @@
+"""A persistent store of paragraph signatures: a re-run signs only new paragraphs.
+
+A MinHash signature depends only on the paragraph key and on
+``DedupSettings.signature_id()``; signing is the costliest phase of dedup, so
+the signatures of a run are kept in the cache folder and served to the next
+run. :class:`SignatureStore` is the ``sign`` callable of
+:func:`cleaner.dedup.find_duplicates`: it looks every key up, signs only the
+misses (in one batch per call) and stores them.
+
+Layout, under ``<cache root>/signatures/<settings>/`` (``<settings>``: the
+first 16 hex digits of the SHA-1 of the signature id, so that a change of
+shingle, num_perm, seed, hash or scheme is a different folder and a miss):
+
+- ``index.json``: format, signature id, row dtype and width, a generation
+  counter, and the shards in use;
+- ``<name>.keys.npy``: ``(rows, 3)`` uint64, sorted: the key digest
+  (BLAKE2b-128 of the key's UTF-8, two words) and a check of the row;
+- ``<name>.sigs.npy``: ``(rows, num_perm)`` signature rows in the same order,
+  memory-mapped when read.
+
+Why shards of ``.npy`` and not sqlite: a lookup is a ``searchsorted`` on
+the sorted digests of each shard and a gather of the rows, a few numpy calls
+for a whole batch; sqlite needs a Python round trip per key or a temporary
+table join, and was 3 to 10 times slower to read and about 8 times slower to
+write on a million signatures (docs/dedup.md has the figures).
+
+Safety:
+
+- writes are atomic: a shard is written to a temporary file, synced and
+  renamed; the index is rewritten the same way, and only then are files it
+  no longer lists deleted. A killed run leaves the previous index and its
+  shards, plus at most some unlisted files that the next open deletes;
+- a corrupt store is rebuilt, never a crash: an unreadable or inconsistent
+  index empties the folder; a shard that does not load, has the wrong shape
+  or unsorted keys is dropped; a row whose check does not match is a miss
+  (re-signed) and the next compaction leaves it out;
+- results are deterministic: a served row is the stored row, bit for bit,
+  and the check makes sure it is the row that was stored under that key;
+- growth is bounded (:meth:`SignatureStore.close`): at most ``MAX_SHARDS``
+  shards (more are merged into one), and at most ``max_bytes`` for the whole
+  ``signatures/`` folder: other settings' folders go first (least recently
+  used first), then the rows this run did not use, oldest first. The rows a
+  run used are always kept, so the next run over the same corpus is warm.
+
+One run at a time per cache folder: two runs writing the same folder at once
+do not corrupt it (every write is a rename) but may delete each other's new
+shards.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import repeat
+from pathlib import Path
+
+import numpy as np
+
+from .dedup import DedupSettings, SignFn, paragraph_signatures
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "STORE_DIR",
+    "SignatureStore",
+    "key_digests",
+    "row_checks",
+    "settings_folder",
+]
+
+STORE_DIR = "signatures"
+FORMAT = 1
+INDEX = "index.json"
+DEFAULT_MAX_BYTES = 4 * 2**30  # about 8 million signatures at 128 permutations
+FLUSH_ROWS = 1 << 18  # new rows held in memory before they are written as a shard
+MAX_SHARDS = 8  # more after a run: merged into one
+CHUNK_ROWS = 1 << 13  # rows checked or copied at once
+_SHARD_NAME = re.compile(r"[0-9]{8}-[0-9a-f]{12}")
+_SETTINGS_NAME = re.compile(r"[0-9a-f]{16}")
+_MASK64 = (1 << 64) - 1
+
+
+def settings_folder(settings: DedupSettings) -> str:
+    """The folder name of a signature id: 16 hex digits of its SHA-1.
+
+    >>> settings_folder(DedupSettings()) != settings_folder(DedupSettings(shingle=4))
+    True
+    """
+    return hashlib.sha1(settings.signature_id().encode("utf-8")).hexdigest()[:16]
+
+
+def key_digests(keys: Sequence[str]) -> np.ndarray:
+    """BLAKE2b-128 of each key's UTF-8 as ``(len(keys), 2)`` uint64.
+
+    >>> d = key_digests(["教育", "教育", "会议"])
+    >>> d.shape, bool((d[0] == d[1]).all()), bool((d[0] == d[2]).all())
+    ((3, 2), True, False)
+    """
+    blake = hashlib.blake2b
+    data = b"".join([blake(k.encode("utf-8", "surrogatepass"), digest_size=16).digest() for k in keys])
+    return np.frombuffer(data, dtype="<u8").astype(np.uint64).reshape(-1, 2)
+
+
+def _digest_bytes(digests: np.ndarray) -> list[bytes]:
+    """Each digest row as 16 bytes (a dict key)."""
+    return np.ascontiguousarray(digests).view("V16").ravel().tolist()
+
+
+def _mix64(x: int) -> int:
+    """MurmurHash3's 64-bit finalizer on a Python int."""
+    x ^= x >> 33
+    x = (x * 0xFF51AFD7ED558CCD) & _MASK64
+    x ^= x >> 33
+    x = (x * 0xC4CEB9FE1A85EC53) & _MASK64
+    return x ^ (x >> 33)
+
+
+def _mix64_array(h: np.ndarray) -> np.ndarray:
+    h = h ^ (h >> np.uint64(33))
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> np.uint64(33))
+
+
+@lru_cache(maxsize=8)
+def _check_weights(width: int) -> np.ndarray:
+    """Odd 64-bit weights, one per column: changing one value always changes the sum."""
+    weights = np.array([_mix64((c + 1) * 0x9E3779B97F4A7C15 & _MASK64) | 1 for c in range(width)],
+                       dtype=np.uint64)
+    weights.setflags(write=False)
+    return weights
+
+
+def row_checks(rows: np.ndarray, digests: np.ndarray) -> np.ndarray:
+    """A 64-bit check of each signature row bound to its key digest.
+
+    A weighted sum of the row's values (mod 2**64, odd weights) mixed with
+    the digest: a changed value, a row moved to another key, or garbage all
+    change it.
+
+    >>> rows = np.array([[1, 2, 3], [1, 2, 4]], dtype=np.uint32)
+    >>> d = np.array([[5, 6], [5, 6]], dtype=np.uint64)
+    >>> c = row_checks(rows, d)
+    >>> bool(c[0] != c[1]), bool(row_checks(rows[:1], d[:1] + np.uint64(1))[0] != c[0])
+    (True, True)
+    """
+    n = len(rows)
+    out = np.empty(n, dtype=np.uint64)
+    if n == 0:
+        return out
+    weights = _check_weights(rows.shape[1])
+    for lo in range(0, n, CHUNK_ROWS):
+        hi = min(lo + CHUNK_ROWS, n)
+        total = (np.asarray(rows[lo:hi], dtype=np.uint64) * weights).sum(axis=1, dtype=np.uint64)
+        h = _mix64_array(total ^ digests[lo:hi, 0])
+        out[lo:hi] = _mix64_array(h ^ digests[lo:hi, 1])
+    return out
+
+
+@dataclass
+class _Shard:
+    name: str
+    generation: int
+    hi: np.ndarray  # first digest word, sorted (contiguous, for searchsorted)
+    lo: np.ndarray  # second digest word
+    check: np.ndarray
+    sigs: np.ndarray  # memory-mapped rows
+
+    @property
+    def rows(self) -> int:
+        return len(self.hi)
+
+
+def _sorted_by_digest(hi: np.ndarray, lo: np.ndarray) -> bool:
+    """Strictly increasing (hi, lo) pairs."""
+    if len(hi) < 2:
+        return True
+    dh = hi[1:] > hi[:-1]
+    return bool(((dh) | ((hi[1:] == hi[:-1]) & (lo[1:] > lo[:-1]))).all())
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # not possible on every system; the renames are atomic anyway
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _new_file_mode() -> int:
+    """What a new file gets under the umask (mkstemp makes files private)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _write_array(path: Path, shape: tuple[int, ...], dtype: np.dtype,
+                 fill: Callable[[np.ndarray], None]) -> None:
+    """Write an ``.npy`` through a temporary sibling: filled, synced, renamed."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npy", dir=path.parent)
+    os.close(fd)
+    try:
+        os.chmod(tmp, _new_file_mode())
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=shape)
+        fill(out)
+        out.flush()
+        del out
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _copy_of(array: np.ndarray) -> Callable[[np.ndarray], None]:
+    """A ``fill`` for :func:`_write_array` that copies ``array``."""
+    def fill(out: np.ndarray) -> None:
+        out[...] = array
+    return fill
+
+
+def _write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
+    try:
+        os.chmod(tmp, _new_file_mode())
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _folder_bytes(folder: Path) -> int:
+    total = 0
+    for entry in os.scandir(folder):
+        if entry.is_file(follow_symlinks=False):
+            total += entry.stat(follow_symlinks=False).st_size
+    return total
+
+
+class SignatureStore:
+    """Signatures of paragraph keys kept under ``root``, for one signature id.
+
+    Use it as the ``sign`` of :func:`cleaner.dedup.find_duplicates`, and
+    close it (or use ``with``) so that the new signatures are written and
+    the store pruned::
+
+        with SignatureStore(cache_root, settings) as sign:
+            result = find_duplicates(speeches, settings, sign=sign)
+
+    ``sign`` computes what the store does not hold (default:
+    :func:`cleaner.dedup.paragraph_signatures` with ``settings``).
+    ``stats`` counts ``keys`` looked up, ``hits``, ``signed`` keys (distinct
+    misses), ``stored`` rows and ``shards`` after closing; ``recovered``
+    lists what was found damaged and discarded, ``write_errors`` what could
+    not be written (the run goes on: a cache never fails a run).
+    """
+
+    def __init__(self, root: Path | str, settings: DedupSettings, sign: SignFn | None = None,
+                 max_bytes: int = DEFAULT_MAX_BYTES):
+        self.settings = settings
+        self.root = Path(root) / STORE_DIR
+        self.folder = self.root / settings_folder(settings)
+        self.max_bytes = max_bytes
+        self.width = settings.num_perm
+        self._sign = sign or (lambda keys: paragraph_signatures(keys, settings))
+        self.stats: dict = {"keys": 0, "hits": 0, "signed": 0, "stored": 0, "shards": 0}
+        self.recovered: list[str] = []
+        self.write_errors: list[str] = []
+        self._dtype: np.dtype | None = None
+        self._generation = 0
+        self._shards: list[_Shard] = []
+        self._pending_digests: list[np.ndarray] = []
+        self._pending_rows: list[np.ndarray] = []
+        self._pending: dict[bytes, tuple[int, int]] = {}
+        self._used: list[np.ndarray] = []
+        self._index_stale = False  # the index lists a shard that was dropped
+        self._damaged = False  # a row failed its check: compact at close
+        self._closed = False
+        self._load()
+
+    # -- reading -----------------------------------------------------------
+
+    def _load(self) -> None:
+        if not self.folder.is_dir():
+            return
+        try:
+            index = json.loads((self.folder / INDEX).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            if any(self.folder.iterdir()):
+                self._wipe("no index")
+            return
+        except (OSError, ValueError) as exc:
+            self._wipe(f"unreadable index ({exc})")
+            return
+        problem = self._index_problem(index)
+        if problem:
+            self._wipe(problem)
+            return
+        self._dtype = np.dtype(index["dtype"])
+        self._generation = index["generation"]
+        for entry in index["shards"]:
+            try:
+                self._shards.append(self._open_shard(entry["name"], entry["generation"], entry["rows"]))
+            except (OSError, ValueError, EOFError) as exc:
+                self.recovered.append(f"shard {entry['name']} dropped: {exc}")
+                self._index_stale = True
+        self._shards.sort(key=lambda s: s.generation)
+        self._delete_unlisted()
+
+    def _index_problem(self, index: object) -> str | None:
+        """Why an index cannot be used, or None."""
+        if not isinstance(index, dict) or index.get("format") != FORMAT:
+            return "index of another format"
+        if index.get("signature_id") != self.settings.signature_id():
+            return "index of other settings"
+        if index.get("width") != self.width or index.get("dtype") not in ("uint32", "uint64"):
+            return "index with another row shape"
+        shards = index.get("shards")
+        if not isinstance(index.get("generation"), int) or not isinstance(shards, list):
+            return "index without generation or shards"
+        for entry in shards:
+            if not (isinstance(entry, dict) and isinstance(entry.get("name"), str)
+                    and _SHARD_NAME.fullmatch(entry["name"])
+                    and isinstance(entry.get("rows"), int) and isinstance(entry.get("generation"), int)):
+                return "index with a bad shard entry"
+        return None
+
+    def _open_shard(self, name: str, generation: int, rows: int) -> _Shard:
+        keys = np.load(self.folder / f"{name}.keys.npy", allow_pickle=False)
+        if keys.dtype != np.uint64 or keys.shape != (rows, 3) or rows == 0:
+            raise ValueError(f"keys of shape {keys.shape} and type {keys.dtype}, expected ({rows}, 3) uint64")
+        hi, lo = np.ascontiguousarray(keys[:, 0]), np.ascontiguousarray(keys[:, 1])
+        if not _sorted_by_digest(hi, lo):
+            raise ValueError("keys not sorted")
+        sigs = np.load(self.folder / f"{name}.sigs.npy", mmap_mode="r", allow_pickle=False)
+        if sigs.dtype != self._dtype or sigs.shape != (rows, self.width):
+            raise ValueError(f"rows of shape {sigs.shape} and type {sigs.dtype}")
+        return _Shard(name, generation, hi, lo, np.ascontiguousarray(keys[:, 2]), sigs)
+
+    def _wipe(self, reason: str) -> None:
+        self.recovered.append(f"store emptied: {reason}")
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self._shards, self._dtype, self._generation = [], None, 0
+
+    def _delete_unlisted(self) -> None:
+        """Remove files the index does not list: leftovers of a killed run or a merge."""
+        listed = {INDEX} | {f"{s.name}.{part}.npy" for s in self._shards for part in ("keys", "sigs")}
+        for entry in os.scandir(self.folder):
+            if entry.name not in listed and entry.is_file(follow_symlinks=False):
+                Path(entry.path).unlink(missing_ok=True)
+
+    def lookup(self, digests: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        """Rows stored under the key digests, and which were found.
+
+        ``rows`` is None when the store holds nothing yet (its type is not
+        known); rows not found are left undefined.
+        """
+        n = len(digests)
+        found = np.zeros(n, dtype=bool)
+        if self._dtype is None:
+            return None, found
+        rows = np.empty((n, self.width), dtype=self._dtype)
+        for shard in reversed(self._shards):  # newest first
+            todo = np.flatnonzero(~found)
+            if not len(todo):
+                break
+            q = digests[todo]
+            pos = np.minimum(np.searchsorted(shard.hi, q[:, 0]), shard.rows - 1)
+            hit = (shard.hi[pos] == q[:, 0]) & (shard.lo[pos] == q[:, 1])
+            where, pos = todo[hit], pos[hit]
+            order = np.argsort(pos, kind="stable")  # read the rows in file order
+            where, pos = where[order], pos[order]
+            got = np.asarray(shard.sigs[pos])
+            good = row_checks(got, digests[where]) == shard.check[pos]
+            if not good.all():
+                self._damaged = True
+                self.recovered.append(f"shard {shard.name}: {int((~good).sum())} rows failed their check")
+                where, got = where[good], got[good]
+            rows[where] = got
+            found[where] = True
+        if self._pending:
+            todo = np.flatnonzero(~found)
+            for i, d in zip(todo.tolist(), _digest_bytes(digests[todo])):
+                at = self._pending.get(d)
+                if at is not None:
+                    rows[i] = self._pending_rows[at[0]][at[1]]
+                    found[i] = True
+        return rows, found
+
+    # -- signing -----------------------------------------------------------
+
+    def __call__(self, keys: list[str]) -> np.ndarray:
+        """Signatures of ``keys``, one row per key: stored rows, the misses signed in one batch."""
+        if self._closed:
+            raise ValueError("the signature store is closed")
+        n = len(keys)
+        digests = key_digests(keys)
+        self._used.append(digests)
+        rows, found = self.lookup(digests)
+        miss = np.flatnonzero(~found)
+        self.stats["keys"] += n
+        self.stats["hits"] += n - len(miss)
+        if len(miss) or rows is None:
+            # Distinct misses, signed in the order they were asked.
+            _, first, inverse = np.unique(digests[miss], axis=0, return_index=True, return_inverse=True)
+            order = np.argsort(first)
+            rank = np.empty_like(order)
+            rank[order] = np.arange(len(order))
+            signed = self._signed([keys[i] for i in miss[first[order]].tolist()])
+            if rows is None:
+                rows = np.empty((n, self.width), dtype=signed.dtype)
+            rows[miss] = signed[rank[inverse.ravel()]]
+            self._add_pending(digests[miss[first[order]]], signed)
+        return rows
+
+    def _signed(self, keys: list[str]) -> np.ndarray:
+        signed = np.asarray(self._sign(keys))
+        if signed.shape != (len(keys), self.width):
+            raise ValueError(f"sign() returned shape {signed.shape}, expected {(len(keys), self.width)}")
+        expected = (self._dtype,) if self._dtype is not None else (np.dtype(np.uint32), np.dtype(np.uint64))
+        if signed.dtype not in expected:
+            raise ValueError(f"sign() returned {signed.dtype} rows, expected {' or '.join(map(str, expected))}")
+        self._dtype = signed.dtype
+        self.stats["signed"] += len(keys)
+        return signed
+
+    def _add_pending(self, digests: np.ndarray, rows: np.ndarray) -> None:
+        if not len(rows):
+            return
+        chunk = len(self._pending_rows)
+        self._pending_digests.append(digests)
+        self._pending_rows.append(rows)
+        self._pending.update(zip(_digest_bytes(digests), zip(repeat(chunk), range(len(rows)))))
+        if len(self._pending) >= FLUSH_ROWS:
+            self.flush()
+
+    # -- writing -----------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write the new signatures as a shard, and the index."""
+        try:
+            if self._pending:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                digests = np.concatenate(self._pending_digests)
+                rows = np.concatenate(self._pending_rows)
+                self._pending_digests, self._pending_rows, self._pending = [], [], {}
+                self._generation += 1
+                self._shards.append(self._write_shard(digests, rows, self._generation))
+                self._index_stale = True
+            if self._index_stale:
+                self._write_index()
+        except OSError as exc:
+            self.write_errors.append(f"{self.folder}: {exc.strerror or exc}")
+
+    def _write_shard(self, digests: np.ndarray, rows: np.ndarray, generation: int) -> _Shard:
+        order = np.lexsort((digests[:, 1], digests[:, 0]))
+        digests, rows = digests[order], rows[order]
+        keys = np.empty((len(rows), 3), dtype=np.uint64)
+        keys[:, :2] = digests
+        keys[:, 2] = row_checks(rows, digests)
+        return self._save_shard(generation, keys, rows.shape, rows.dtype, _copy_of(rows))
+
+    def _save_shard(self, generation: int, keys: np.ndarray, shape: tuple[int, int], dtype: np.dtype,
+                    fill: Callable[[np.ndarray], None]) -> _Shard:
+        name = f"{generation:08d}-{hashlib.blake2b(keys.tobytes(), digest_size=6).hexdigest()}"
+        _write_array(self.folder / f"{name}.sigs.npy", shape, dtype, fill)
+        _write_array(self.folder / f"{name}.keys.npy", keys.shape, keys.dtype, _copy_of(keys))
+        _fsync_dir(self.folder)
+        return self._open_shard(name, generation, len(keys))
+
+    def _write_index(self) -> None:
+        index = {
+            "format": FORMAT,
+            "signature_id": self.settings.signature_id(),
+            "dtype": str(self._dtype) if self._dtype is not None else "uint32",
+            "width": self.width,
+            "generation": self._generation,
+            "shards": [{"name": s.name, "generation": s.generation, "rows": s.rows} for s in self._shards],
+        }
+        self.folder.mkdir(parents=True, exist_ok=True)
+        _write_text(self.folder / INDEX, json.dumps(index, indent=1) + "\n")
+        self._index_stale = False
+        self._delete_unlisted()
+
+    # -- bounds ------------------------------------------------------------
+
+    def close(self) -> None:
+        """Write what is new, then keep the store within its bounds (see the module)."""
+        if self._closed:
+            return
+        self.flush()
+        try:
+            self._prune_other_settings()
+            if self._shards and self._needs_merge():
+                self._merge()
+        except OSError as exc:
+            self.write_errors.append(f"{self.folder}: {exc.strerror or exc}")
+        self.stats["stored"] = sum(s.rows for s in self._shards)
+        self.stats["shards"] = len(self._shards)
+        self._closed = True
+
+    def __enter__(self) -> SignatureStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _row_bytes(self) -> int:
+        itemsize = self._dtype.itemsize if self._dtype is not None else 4
+        return self.width * itemsize + 24
+
+    def _prune_other_settings(self) -> None:
+        """Delete other settings' folders, least recently written first, while over the bound."""
+        if not self.root.is_dir():
+            return
+        sizes = {}
+        for entry in os.scandir(self.root):
+            if entry.is_dir(follow_symlinks=False) and _SETTINGS_NAME.fullmatch(entry.name):
+                sizes[Path(entry.path)] = _folder_bytes(Path(entry.path))
+        total = sum(sizes.values())
+        others = [f for f in sizes if f != self.folder]
+
+        def last_written(folder: Path) -> tuple[float, str]:
+            try:
+                return (folder / INDEX).stat().st_mtime, folder.name
+            except OSError:
+                return 0.0, folder.name
+
+        for folder in sorted(others, key=last_written):
+            if total <= self.max_bytes:
+                break
+            shutil.rmtree(folder, ignore_errors=True)
+            total -= sizes[folder]
+
+    def _used_digests(self) -> np.ndarray:
+        if not self._used:
+            return np.empty((0, 2), dtype=np.uint64)
+        return np.unique(np.concatenate(self._used), axis=0)
+
+    def _needs_merge(self) -> bool:
+        if len(self._shards) > MAX_SHARDS or self._damaged:
+            return True
+        stored = sum(s.rows for s in self._shards)
+        # Over the bound, and some rows were not used by this run: they can go.
+        return stored * self._row_bytes() > self.max_bytes and stored > len(self._used_digests())
+
+    def _merge(self) -> None:
+        """Rewrite every shard as one: repeats and rows failing their check left out;
+        over the bound, rows this run did not use go, oldest shard first."""
+        shards = self._shards
+        # Every row, newest shard first, so that the first of repeated keys is the newest.
+        hi = np.concatenate([s.hi for s in reversed(shards)])
+        lo = np.concatenate([s.lo for s in reversed(shards)])
+        source = np.concatenate([np.full(s.rows, k) for k, s in enumerate(reversed(shards))])
+        pos = np.concatenate([np.arange(s.rows) for s in reversed(shards)])
+        digests = np.stack([hi, lo], axis=1)
+        _, first = np.unique(digests, axis=0, return_index=True)
+        first = np.sort(first)
+        newest = list(reversed(shards))
+        good = np.zeros(len(hi), dtype=bool)
+        for k, shard in enumerate(newest):
+            rows_k = first[source[first] == k]
+            p = pos[rows_k]
+            for lo_ in range(0, len(p), CHUNK_ROWS):
+                part = p[lo_:lo_ + CHUNK_ROWS]
+                got = np.asarray(shard.sigs[part])
+                ok = row_checks(got, digests[rows_k[lo_:lo_ + CHUNK_ROWS]]) == shard.check[part]
+                good[rows_k[lo_:lo_ + CHUNK_ROWS]] = ok
+        keep = first[good[first]]
+        budget = self.max_bytes // self._row_bytes()
+        if len(keep) > budget:
+            used = self._used_digests()
+            is_used = np.zeros(len(keep), dtype=bool)
+            if len(used):
+                at = np.minimum(np.searchsorted(used[:, 0], hi[keep]), len(used) - 1)
+                is_used = (used[at, 0] == hi[keep]) & (used[at, 1] == lo[keep])
+            # Used rows first, then the others newest first (``keep`` is in that order).
+            ranked = np.concatenate([keep[is_used], keep[~is_used]])
+            keep = ranked[:max(budget, int(is_used.sum()))]
+        keep = keep[np.lexsort((lo[keep], hi[keep]))]
+        keys = np.stack([hi[keep], lo[keep], np.zeros(len(keep), dtype=np.uint64)], axis=1)
+        for k, shard in enumerate(newest):
+            mine = source[keep] == k
+            keys[mine, 2] = shard.check[pos[keep[mine]]]
+        if not len(keep):
+            self._shards = []
+            self._write_index()
+            return
+
+        def fill(out: np.ndarray) -> None:
+            for start in range(0, len(keep), CHUNK_ROWS):
+                part = keep[start:start + CHUNK_ROWS]
+                block = np.empty((len(part), self.width), dtype=self._dtype)
+                for k, shard in enumerate(newest):
+                    mine = source[part] == k
+                    if mine.any():
+                        block[mine] = shard.sigs[pos[part[mine]]]
+                out[start:start + len(part)] = block
+
+        self._generation += 1
+        merged = self._save_shard(self._generation, keys, (len(keep), self.width), self._dtype, fill)
+        self._shards = [merged]
+        self._damaged = False
+        self._write_index()

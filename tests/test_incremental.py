@@ -1,0 +1,174 @@
+"""Incremental, parallel and cross-corpus runs (cleaner.runner through the CLI and the library).
+
+A second run with nothing changed does nothing and leaves OUT untouched,
+modification times included; adding a file reprocesses that file only (and
+the corpus-level steps); an edited rule set reprocesses every file; the
+output is the same for any --jobs; --against finds copies in an earlier
+output folder.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cleaner.cli import app
+from cleaner.rules import load_rules
+from cleaner.runner import RunOptions, run_corpus
+from conftest import RAW, tree
+
+runner = CliRunner()
+SEEDS = sorted(RAW.glob("*.txt"))
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def times(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns for p in sorted(folder.rglob("*"))}
+
+
+def copy_seeds(dest: Path, count: int = len(SEEDS)) -> Path:
+    dest.mkdir(parents=True)
+    for path in SEEDS[:count]:
+        shutil.copyfile(path, dest / path.name)
+    return dest
+
+
+def run_library(raw: Path, out: Path, cache: Path, options: RunOptions | None = None):
+    return run_corpus(raw, out, options or RunOptions(ruleset=load_rules()), jobs=1, cache_dir=cache)
+
+
+def test_second_run_changes_nothing_not_even_times(tmp_path):
+    raw = copy_seeds(tmp_path / "raw")
+    out = tmp_path / "out"
+    first = invoke("run", raw, out, "--quiet")
+    assert first.exit_code == 0, first.output
+    before, stamps = tree(out), times(out)
+    os.utime(out / "report.md", ns=(1, stamps["report.md"]))  # atime only: not a change
+    second = invoke("run", raw, out)
+    assert second.exit_code == 0, second.output
+    assert "(unchanged)" in second.stdout
+    assert tree(out) == before and times(out) == stamps
+
+
+def test_a_touched_output_is_written_again(tmp_path):
+    raw = copy_seeds(tmp_path / "raw", 2)
+    out = tmp_path / "out"
+    assert invoke("run", raw, out, "--quiet").exit_code == 0
+    before = tree(out)
+    (out / "report.md").write_text("edited by hand\n", encoding="utf-8")
+    result = invoke("run", raw, out)
+    assert result.exit_code == 0 and "(unchanged)" not in result.stdout
+    assert tree(out) == before
+
+
+def test_adding_a_file_reprocesses_that_file_only(tmp_path):
+    raw = copy_seeds(tmp_path / "raw", 4)
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    cold = run_library(raw, out, cache)
+    assert cold.cache["misses"] == 2 * 4 + 1 and cold.cache["hits"] == 0  # +1: the run record
+    shutil.copyfile(SEEDS[4], raw / SEEDS[4].name)
+    warm = run_library(raw, out, cache)
+    assert not warm.unchanged
+    assert warm.cache["misses"] == 2 + 1  # both phases of the new file, and the run record
+    assert warm.cache["hits"] == 2 * 4
+    fresh = tmp_path / "fresh"
+    run_corpus(raw, fresh, RunOptions(ruleset=load_rules()), jobs=1, cache_dir=None)
+    assert tree(out) == tree(fresh)
+
+
+def test_an_edited_rule_set_reprocesses_every_file(tmp_path):
+    raw = copy_seeds(tmp_path / "raw", 3)
+    rules = tmp_path / "rules"
+    shutil.copytree(RAW.parent / "rules", rules)
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    run_library(raw, out, cache, RunOptions(ruleset=load_rules(rules)))
+    again = run_library(raw, out, cache, RunOptions(ruleset=load_rules(rules)))
+    assert again.unchanged
+    toml = rules / "essay.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    edited = run_library(raw, out, cache, RunOptions(ruleset=load_rules(rules)))
+    assert edited.cache["misses"] == 2 * 3 + 1 and edited.cache["hits"] == 0  # +1: the run record
+
+
+def test_output_is_the_same_for_any_number_of_jobs(tmp_path):
+    raw = copy_seeds(tmp_path / "raw")
+    outs = []
+    for jobs in ("1", "2", "3"):
+        out = tmp_path / f"out{jobs}"
+        result = invoke("run", raw, out, "--quiet", "--jobs", jobs, "--no-cache")
+        assert result.exit_code == 0, result.output
+        outs.append(tree(out))
+    assert outs[0] == outs[1] == outs[2]
+    assert not (tmp_path / ".cleaner-cache").exists()  # --no-cache writes none
+
+
+def test_cached_run_equals_uncached_run(tmp_path):
+    raw = copy_seeds(tmp_path / "raw")
+    invoke("run", raw, tmp_path / "a", "--quiet", "--cache", tmp_path / "c")
+    shutil.rmtree(tmp_path / "a")
+    assert invoke("run", raw, tmp_path / "a", "--quiet", "--cache", tmp_path / "c").exit_code == 0
+    assert invoke("run", raw, tmp_path / "b", "--quiet", "--no-cache").exit_code == 0
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+
+
+def test_jobs_must_be_positive(tmp_path):
+    result = invoke("run", copy_seeds(tmp_path / "raw", 1), tmp_path / "out", "--jobs", "0")
+    assert result.exit_code == 2
+
+
+# --------------------------------------------------------------------------
+# --against an earlier output
+# --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def batches(tmp_path_factory):
+    """An earlier output of three seeds, and a new batch: a repost of one of them and a new seed."""
+    base = tmp_path_factory.mktemp("against")
+    old_raw = copy_seeds(base / "old_raw", 3)
+    old = base / "old_clean"
+    assert invoke("run", old_raw, old, "--quiet", "--no-cache").exit_code == 0
+    new_raw = base / "new_raw"
+    new_raw.mkdir()
+    text = SEEDS[2].read_text(encoding="utf-8")
+    (new_raw / "repost.txt").write_text(text.replace("教育", "教学", 2), encoding="utf-8")
+    shutil.copyfile(SEEDS[4], new_raw / SEEDS[4].name)
+    return old, new_raw
+
+
+def test_against_finds_copies_in_the_earlier_corpus(batches, tmp_path):
+    old, new_raw = batches
+    out = tmp_path / "out"
+    result = invoke("run", new_raw, out, "--quiet", "--against", old)
+    assert result.exit_code == 0, result.output
+    records = {r["source"]: r for r in map(json.loads, (out / "corpus.jsonl").read_text("utf-8").splitlines())}
+    assert set(records) == {"repost.txt", SEEDS[4].name}  # the old speeches are not written again
+    old_ids = {json.loads(line)["id"] for line in (old / "corpus.jsonl").read_text("utf-8").splitlines()}
+    repost = records["repost.txt"]
+    assert repost["duplicate_of"] in old_ids and repost["duplicate_of_reference"] is True
+    assert records[SEEDS[4].name]["duplicate_of"] is None
+    clusters = [json.loads(line) for line in (out / "duplicates.jsonl").read_text("utf-8").splitlines()]
+    assert clusters and all(c["members"][0]["reference"] for c in clusters)
+    assert all(not m["reference"] for c in clusters for m in c["members"][1:])
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    assert manifest["settings"]["against"]["speeches"] == len(old_ids)
+    dropped = tmp_path / "dropped"
+    assert invoke("run", new_raw, dropped, "--quiet", "--against", old, "--drop-duplicates").exit_code == 0
+    kept = [json.loads(line)["source"] for line in (dropped / "corpus.jsonl").read_text("utf-8").splitlines()]
+    assert set(kept) == {SEEDS[4].name}
+
+
+def test_against_a_folder_without_a_corpus_is_refused(batches, tmp_path):
+    _, new_raw = batches
+    empty = tmp_path / "nothing"
+    empty.mkdir()
+    result = invoke("run", new_raw, tmp_path / "out", "--against", empty)
+    assert result.exit_code == 2
+    assert "nothing" in result.stderr and "corpus.jsonl" in result.stderr
+    assert not (tmp_path / "out").exists()
