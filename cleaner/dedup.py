@@ -45,6 +45,7 @@ quality table they come from.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import re
 import time
 import unicodedata
@@ -54,9 +55,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
-import datasketch
 import numpy as np
-from datasketch.lsh import _optimal_param
 
 from .minhash import DEFAULT_SCHEME, signatures
 
@@ -169,7 +168,7 @@ class DedupSettings:
             "scheme": DEFAULT_SCHEME,
             "verify": "exact Jaccard of shingle sets",
             "clusters": "star around the original",
-            "datasketch": datasketch.__version__,
+            "datasketch": importlib.metadata.version("datasketch"),
         })
         return d
 
@@ -488,6 +487,8 @@ def lsh_params(settings: DedupSettings) -> tuple[int, int]:
 
 @lru_cache(maxsize=64)
 def _lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    from datasketch.lsh import _optimal_param  # imported when needed: it pulls in scipy
+
     return _optimal_param(threshold, num_perm, 0.5, 0.5)  # datasketch's default weights
 
 

@@ -28,9 +28,12 @@ from __future__ import annotations
 
 import struct
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
+
+if TYPE_CHECKING:
+    import datasketch
 
 __all__ = [
     "DEFAULT_SCHEME",
@@ -182,6 +185,8 @@ def shingle_hashes(keys: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
 
 @lru_cache(maxsize=32)
 def _datasketch_permutations(num_perm: int, seed: int, scheme: str) -> tuple[np.ndarray, np.ndarray]:
+    from datasketch import MinHash  # imported when needed: it pulls in scipy
+
     a, b = MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations
     dtype = np.uint32 if scheme == "affine32" else np.uint64
     a, b = np.array(a, dtype=dtype), np.array(b, dtype=dtype)
@@ -193,6 +198,7 @@ def _datasketch_permutations(num_perm: int, seed: int, scheme: str) -> tuple[np.
 def permutations(num_perm: int, seed: int, scheme: str = DEFAULT_SCHEME) -> tuple[np.ndarray, np.ndarray]:
     """datasketch's permutation parameters ``(a, b)``, drawn by datasketch itself.
 
+    >>> from datasketch import MinHash
     >>> a, b = permutations(128, 1)
     >>> bool((a == MinHash(128, 1).permutations[0]).all())
     True
@@ -288,6 +294,7 @@ def signatures(keys: list[str], shingle: int = 5, num_perm: int = 128, seed: int
     are held at once (default: ``BLOCK_ELEMENTS // num_perm``). Neither
     changes the result.
 
+    >>> from datasketch import MinHash
     >>> key = "今天我们召开教育工作会议"
     >>> mh = MinHash(16, 1, hashfunc=token_hash)
     >>> mh.update_batch([encode_token(key[i:i + 5]) for i in range(len(key) - 4)])
@@ -310,17 +317,19 @@ def signatures(keys: list[str], shingle: int = 5, num_perm: int = 128, seed: int
     return result
 
 
-def lean_minhash(row: np.ndarray, seed: int = 1, scheme: str = DEFAULT_SCHEME) -> LeanMinHash:
+def lean_minhash(row: np.ndarray, seed: int = 1, scheme: str = DEFAULT_SCHEME) -> datasketch.LeanMinHash:
     """A signature row as a ``LeanMinHash``, for ``MinHashLSH`` insert and query.
 
     >>> lean_minhash(signatures(["教育工作会议"], num_perm=8)[0]).jaccard(
     ...     lean_minhash(signatures(["教育工作会议"], num_perm=8)[0]))
     1.0
     """
+    from datasketch import LeanMinHash
+
     return LeanMinHash(seed=seed, hashvalues=row, scheme=scheme)
 
 
-def minhash(row: np.ndarray, seed: int = 1, scheme: str = DEFAULT_SCHEME) -> MinHash:
+def minhash(row: np.ndarray, seed: int = 1, scheme: str = DEFAULT_SCHEME) -> datasketch.MinHash:
     """A signature row as a ``MinHash`` that further ``update`` calls extend.
 
     >>> m = minhash(signatures(["教育工作会"], num_perm=8)[0])
@@ -329,5 +338,7 @@ def minhash(row: np.ndarray, seed: int = 1, scheme: str = DEFAULT_SCHEME) -> Min
     True
     """
     a, b = permutations(len(row), seed, scheme)
+    from datasketch import MinHash
+
     return MinHash(seed=seed, hashfunc=token_hash, hashvalues=row,
                    permutations=(a, b), scheme=scheme)

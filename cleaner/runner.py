@@ -67,7 +67,7 @@ class RunOptions:
             against = digest(*(f"{sid}\0{chr(10).join(ps)}" for sid, ps in self.against.speeches),
                              *self.against.sources)
         return digest("run", self.base_key(), self.templates, repr(asdict(self.template_settings)),
-                      repr(self.dedup.describe()), self.drop_duplicates, against,
+                      repr(asdict(self.dedup)), self.drop_duplicates, against,
                       *(f"{source}\0{sha}" for source, sha in inputs))
 
 
