@@ -31,10 +31,12 @@ import hashlib
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from re import _parser as _sre  # the tree re compiles from: a private module, a stable tree
+
+from charset_normalizer.constant import FREQUENCIES
 
 from .errors import RuleError
 
@@ -116,6 +118,11 @@ class Rule:
 
     def applies_to_length(self, text: str) -> bool:
         return self.max_chars is None or len(text.strip()) <= self.max_chars
+
+    @cached_property
+    def required(self) -> frozenset[str] | None:
+        """Characters one of which the pattern cannot match without (see :func:`required_chars`)."""
+        return required_chars(self.pattern)
 
     def view(self, text: str) -> str:
         """The line as this rule's pattern sees it (see :func:`fold_view`)."""
@@ -767,3 +774,97 @@ def _backtracking_problems(pattern: str, flags: int) -> tuple[str, ...]:
     walker = _Backtracking(parsed, _PROBES | _literal_chars(parsed.data))
     walker.check(parsed.data, tail=True)
     return tuple(dict.fromkeys(walker.problems))
+
+
+# ---------------------------------------------------------------------------
+# Characters a match cannot do without
+# ---------------------------------------------------------------------------
+
+REQUIRED_LIMIT = 64  # a larger set of characters says too little to be worth checking
+
+
+def required_chars(pattern: re.Pattern) -> frozenset[str] | None:
+    """A small set of characters one of which every match of ``pattern`` contains,
+    or None when the pattern gives none (it may match without any given character).
+
+    Strip tries every rule on every line. Most lines are speech text, and a
+    line that holds none of a rule's required characters cannot match it,
+    so a set lookup spares the search. The set comes from the pattern's parse
+    tree: a literal requires itself, a small class its characters, a
+    sequence the smallest set among its parts, an alternation the union of
+    its branches, a repeat its item when it repeats at least once. Anything
+    else (``.``, categories, negated classes, lookarounds, back references,
+    case-insensitive parts) requires nothing known.
+
+    >>> sorted(required_chars(re.compile(r"^\\s*(?:展开|点击)的全文")))  # 的 is too common
+    ['全']
+    >>> sorted(required_chars(re.compile(r"小编|本站")))  # the rarer character of each branch
+    ['站', '编']
+    >>> required_chars(re.compile(r"\\d+页")), required_chars(re.compile(r"(?i)abc|x?"))
+    (frozenset({'页'}), None)
+    """
+    if pattern.flags & re.IGNORECASE:
+        return None
+    try:
+        found = _required(_sre.parse(pattern.pattern, pattern.flags))
+    except (re.error, RecursionError):
+        return None
+    return None if found is None else frozenset(found)
+
+
+@lru_cache(maxsize=1)
+def _commonness() -> dict[str, int]:
+    """How common a character is in Chinese text (higher: more common; ASCII
+    punctuation and spaces above all): of two required parts, the rarer is
+    the better screen."""
+    ranked = "".join(FREQUENCIES["Chinese"])
+    common = {ch: len(ranked) - i for i, ch in enumerate(ranked)}
+    for ch in " ,.:;!?()-/0123456789" + "".join(map(chr, range(0x61, 0x7b))):
+        common[ch] = len(ranked) + 1
+    return common
+
+
+def _cost(chars: set[str]) -> tuple[int, int]:
+    common = _commonness()
+    return len(chars), sum(common.get(ch, 0) for ch in chars)
+
+
+def _required(items) -> set[str] | None:
+    best = None
+    for op, av in items:
+        need = _required_item(op, av)
+        if need is not None and (best is None or _cost(need) < _cost(best)):
+            best = need
+    return best
+
+
+def _required_item(op, av) -> set[str] | None:
+    if op is _sre.LITERAL:
+        return {chr(av)}
+    if op is _sre.IN:
+        chars: set[str] = set()
+        for o, a in av:
+            if o is _sre.LITERAL:
+                chars.add(chr(a))
+            elif o is _sre.RANGE and a[1] - a[0] < REQUIRED_LIMIT:
+                chars.update(map(chr, range(a[0], a[1] + 1)))
+            else:  # a negated class, a category, a wide range
+                return None
+        return chars if 0 < len(chars) <= REQUIRED_LIMIT else None
+    if op is _sre.SUBPATTERN:
+        _group, add_flags, _del_flags, sub = av
+        return None if add_flags & re.IGNORECASE else _required(sub)
+    if op is _sre.ATOMIC_GROUP:
+        return _required(av)
+    if op is _sre.BRANCH:
+        union: set[str] = set()
+        for branch in av[1]:
+            need = _required(branch)
+            if need is None:
+                return None
+            union |= need
+        return union if len(union) <= REQUIRED_LIMIT else None
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+        low, _high, item = av
+        return _required(item) if low >= 1 else None
+    return None

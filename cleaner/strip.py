@@ -154,12 +154,17 @@ def strip_boilerplate(page: Page, ruleset: RuleSet) -> Page:
         start, end = core_span(text)
         core = text[start:end]
         views: dict[str, str] = {}  # per fold mode, made again only after a span rule cuts
+        present: dict[str, frozenset[str]] = {}  # the characters of each view
         for rule in ruleset.rules:
             if not (_in_scope(rule, rank_top[i], rank_bottom[i]) and rule.applies_to_length(core)):
                 continue
             view = views.get(rule.fold)
             if view is None:
                 view = views[rule.fold] = rule.view(core)
+                present[rule.fold] = frozenset(view)
+            required = rule.required
+            if required is not None and required.isdisjoint(present[rule.fold]):
+                continue  # the line lacks every character the pattern needs
             if not rule.pattern.search(view):
                 continue
             if rule.action == "drop_line":
@@ -174,7 +179,7 @@ def strip_boilerplate(page: Page, ruleset: RuleSet) -> Page:
                 page.record(Edit("strip", rule.id, lineno, rule.action, piece))
             start, end = core_span(text)
             core = text[start:end]
-            views = {}
+            views, present = {}, {}
         if dropped_by[i] is None and text.strip():
             kept.append((lineno, text))
     page.lines = kept

@@ -265,3 +265,72 @@ def test_capital_abbreviations_after_a_clause_stay(tokens, mark):
 def test_case_and_symbol_rules_leave_units_math_and_lists(line):
     kept, edits = _strip([line])
     assert kept == [line] and edits == []
+
+
+# --------------------------------------------------------------------------
+# Required characters: a rule is skipped only on lines it cannot match
+# --------------------------------------------------------------------------
+
+from cleaner.rules import required_chars  # noqa: E402
+
+EXAMPLES = [(rule, text) for rule in RULESET.rules for text in rule.match]
+
+
+def test_most_shipped_rules_have_required_characters():
+    known = [r for r in RULESET.rules if r.required is not None]
+    assert len(known) >= 0.8 * len(RULESET.rules)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_a_line_without_the_required_characters_never_matches(data):
+    rule, text = data.draw(st.sampled_from(EXAMPLES))
+    # Mutate the example: delete, repeat and replace characters, so that the
+    # pattern sometimes still matches and sometimes not.
+    chars = list(text)
+    for _ in range(data.draw(st.integers(0, 6))):
+        if not chars:
+            break
+        i = data.draw(st.integers(0, len(chars) - 1))
+        op = data.draw(st.sampled_from(["delete", "repeat", "replace"]))
+        if op == "delete":
+            del chars[i]
+        elif op == "repeat":
+            chars.insert(i, chars[i])
+        else:
+            chars[i] = data.draw(st.characters(codec="utf-8"))
+    view = fold_view("".join(chars).strip(), rule.fold)
+    if rule.required is not None and rule.pattern.search(view):
+        assert not rule.required.isdisjoint(view), (rule.id, view)
+
+
+@pytest.mark.parametrize("pattern, text", [
+    (r"^(?:上传|下载)+文档", "下载下载文档"),
+    (r"[第页]\d+|共\d+页", "共3页"),
+    (r"(?:a|bc)(?>d+)e", "bcdde"),
+    (r"x{2,}y|z", "z"),
+])
+def test_required_characters_of_hand_made_patterns_are_sound(pattern, text):
+    compiled = re.compile(pattern)
+    assert compiled.search(text)
+    required = required_chars(compiled)
+    assert required is not None and not required.isdisjoint(text)
+
+
+def test_patterns_that_need_nothing_known_give_none():
+    for pattern in (r".+", r"[^a]b?", r"(?i)abc", r"a?b*", r"(?=x)", r"(a)\1|"):
+        assert required_chars(re.compile(pattern)) is None, pattern
+    assert required_chars(re.compile(r"\w+编")) == frozenset("编")  # the category part needs nothing known
+
+
+def test_strip_gives_the_same_pages_without_the_screen(monkeypatch):
+    import copy
+
+    from cleaner.pipeline import decode_input
+    root = Path(__file__).resolve().parents[1] / "raw"
+    pages = [decode_input(p, p.name) for p in sorted(root.glob("*.txt"))]
+    screened = [strip_boilerplate(copy.deepcopy(p), RULESET).to_dict() for p in pages]
+    plain = load_rules()
+    for rule in plain.rules:
+        rule.__dict__["required"] = None  # the cached property, emptied: every rule searched
+    assert [strip_boilerplate(copy.deepcopy(p), plain).to_dict() for p in pages] == screened
