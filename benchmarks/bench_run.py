@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every", type=int, default=1,
                         help="time the datasketch loop on every n-th line only, and scale (default: every line)")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args([] if argv is None else argv)  # None: the defaults, as `python -m benchmarks` calls it
 
     from benchmarks import synth
     from cleaner.batch import default_jobs
@@ -281,4 +281,4 @@ def _library_main(argv: list[str]) -> int:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--library-run"]:
         sys.exit(_library_main(sys.argv[2:]))
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
