@@ -13,14 +13,35 @@ from __future__ import annotations
 import math
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 from .cache import PageCache, pack, unpack
+from .errors import CleanerError
 from .model import Page
 
 T = TypeVar("T")
+
+
+class WorkerError(CleanerError):
+    """A worker process died before it returned its pages."""
+
+
+@lru_cache(maxsize=1)
+def _pools_work() -> bool:
+    """Whether this system can run a process pool (it needs working semaphores,
+    which some sandboxes and containers lack)."""
+    try:
+        import multiprocessing
+
+        multiprocessing.get_context().Lock()
+    except (OSError, ImportError, NotImplementedError):
+        return False
+    return True
 
 # Items sent to a worker at once: enough to amortize the round trip, few
 # enough that the last chunks balance the workers' loads.
@@ -142,6 +163,10 @@ def _results(func: Callable[[T], Page], items: list[T], keys: list[str | None], 
     found: list[Page | None] = [
         cache.get(k) if cache is not None and k is not None else None for k in keys]
     missing = [i for i, page in enumerate(found) if page is None]
+    if jobs > 1 and len(missing) >= 2 and not _pools_work():
+        warnings.warn("worker processes cannot be started here; running in one process",
+                      RuntimeWarning, stacklevel=3)
+        jobs = 1
     if jobs == 1 or len(missing) < 2:
         for i, item in enumerate(items):
             page = found[i]
@@ -171,6 +196,9 @@ def _results(func: Callable[[T], Page], items: list[T], keys: list[str | None], 
                     chunk, future = futures.pop(i)
                     pending.update(zip(chunk, future.result()))
                 yield Page.from_dict(unpack(pending.pop(i)))
+        except BrokenProcessPool:
+            raise WorkerError("a worker process died (killed, or out of memory); "
+                              "run again with --jobs 1 to see which file") from None
         except BaseException:
             for _, future in futures.values():
                 future.cancel()

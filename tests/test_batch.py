@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cleaner.batch import chunk_size, default_jobs, map_pages
+import cleaner.batch
+from cleaner.batch import WorkerError, chunk_size, default_jobs, map_pages
 from cleaner.cache import PageCache, digest, file_digest, page_digest, pack, unpack
 from cleaner.model import Page
 from cleaner.pipeline import clean_page, decode_file, strip_page
@@ -47,6 +48,12 @@ def must_not_run(item) -> Page:
 def fails_on_seven(source: str) -> Page:
     if source == "7":
         raise RuntimeError("page 7 is broken")
+    return named_page(source)
+
+
+def dies_on_seven(source: str) -> Page:
+    if source == "7":
+        os._exit(9)  # as if the system killed the worker (out of memory)
     return named_page(source)
 
 
@@ -328,3 +335,18 @@ def _members(group: int) -> list[int]:
         if int(fields[2]) == group and fields[0] != "Z":
             found.append(int(entry.name))
     return found
+
+
+# -- a worker that dies, a system without process pools ----------------------------------
+
+def test_a_dead_worker_is_a_clear_error():
+    with pytest.raises(WorkerError, match="--jobs 1"):
+        map_pages(dies_on_seven, [str(n) for n in range(40)], jobs=2)
+
+
+def test_without_process_pools_the_map_runs_in_one_process(monkeypatch):
+    monkeypatch.setattr(cleaner.batch, "_pools_work", lambda: False)
+    items = [str(n) for n in range(40)]
+    with pytest.warns(RuntimeWarning, match="one process"):
+        pages = map_pages(named_page, items, jobs=2)
+    assert [p.source for p in pages] == items
