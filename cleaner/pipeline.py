@@ -107,11 +107,19 @@ def split(page: Page) -> Page:
 
 def learn_templates(pages: Iterable[Page], settings: TemplateSettings | None = None) -> Templates:
     """Site templates learned from pages after the rules (in the order given)."""
+    return learn_templates_keyed(pages, settings)[0]
+
+
+def learn_templates_keyed(pages: Iterable[Page], settings: TemplateSettings | None = None,
+                          ) -> tuple[Templates, dict[str, frozenset[int]]]:
+    """:func:`learn_templates`, and each page's key hashes (by source), from
+    which :meth:`Templates.matching` tells which templates a page holds."""
     counter = TemplateCounter()
+    hashes = {}
     for page in pages:
         if page.error is None:
-            counter.add(page, page.source)
-    return learn(counter, settings)
+            hashes[page.source] = counter.add(page, page.source)
+    return learn(counter, settings), hashes
 
 
 def finish_page(page: Page, templates: Templates | None = None) -> Page:

@@ -3,9 +3,8 @@
 The run has two per-file phases around one corpus-level step:
 
 1. per file, in parallel: decode, then strip by the rules;
-2. for the corpus: learn the site templates from every stripped page, and
-   strip them (in this process: it is a dictionary lookup per line);
-3. per file, in parallel: repair, normalize, split;
+2. for the corpus: learn the site templates from every stripped page;
+3. per file, in parallel: strip the learned templates, repair, normalize, split;
 4. for the corpus: dedup, then write the output folder atomically.
 
 Each per-file result is cached under a key made of everything it depends on
@@ -32,12 +31,12 @@ from .cache import PageCache, digest, file_digest
 from .dedup import DedupResult, DedupSettings
 from .encmap import EncodingMap
 from .model import Page
-from .pipeline import decode_and_strip, finish_page, learn_templates, write_output
+from .pipeline import decode_and_strip, finish_page, learn_templates_keyed, write_output
 from .reference import ReferenceCorpus
 from .rules import RuleSet
 from .sigcache import SignatureStore
 from .store import check_layout, list_inputs, output_snapshot
-from .templates import Templates, TemplateSettings, strip_templates
+from .templates import Templates, TemplateSettings
 
 Progress = Callable[[Iterable, str], Iterable]
 
@@ -91,17 +90,17 @@ def file_key(base: str, source: str, sha: str | None) -> str | None:
     return None if sha is None else digest("strip", base, source, sha)
 
 
-def finish_key(first: str | None, page: Page) -> str | None:
-    """The cache key of phase 3 for a page whose phase-1 key is ``first``.
+def finish_key(first: str | None, templates: Iterable[str]) -> str | None:
+    """The cache key of phase 3 (templates, repair, normalize, split) for a page
+    whose phase-1 key is ``first`` and that holds lines of ``templates`` (ids).
 
-    The page's own lines are fixed by ``first``; the templates only drop
-    some of them, so the ids of the templates that matched it say the rest.
-    Adding a file changes the learned templates, not what each page matched.
+    The page's own lines are fixed by ``first``; the learned templates drop
+    the lines of theirs it holds, so their ids say the rest. Adding a file
+    changes the learned templates, rarely what each other page holds.
     """
     if first is None:
         return None
-    applied = sorted({e.rule for e in page.edits if e.rule.startswith("template.")})
-    return digest("finish", first, *applied)
+    return digest("finish", first, *templates)
 
 
 def _no_progress(items: Iterable, desc: str) -> Iterable:
@@ -134,13 +133,13 @@ def run_corpus(raw: Path, out: Path, options: RunOptions, jobs: int | None = Non
     pages = map_pages(stage1, inputs, key=lambda item: first[item[1]], jobs=jobs, cache=cache,
                       progress=lambda it: progress(it, "decoding"))
     learned: Templates | None = None
+    matched: dict[str, list[str]] = {}
     if options.templates:
-        learned = learn_templates(pages, options.template_settings)
-        for page in pages:
-            strip_templates(page, learned)
-    second = {p.source: finish_key(first[p.source], p) for p in pages}
-    pages = map_pages(finish_page, pages, key=lambda p: second[p.source], jobs=jobs, cache=cache,
-                      progress=lambda it: progress(it, "cleaning"))
+        learned, hashes = learn_templates_keyed(pages, options.template_settings)
+        matched = {source: learned.matching(h) for source, h in hashes.items()}
+    second = {p.source: finish_key(first[p.source], matched.get(p.source, ())) for p in pages}
+    pages = map_pages(partial(finish_page, templates=learned), pages, key=lambda p: second[p.source],
+                      jobs=jobs, cache=cache, progress=lambda it: progress(it, "cleaning"))
     if learned is not None:  # a page from the cache names the templates of the run that cached it
         for page in pages:
             if page.error is None:

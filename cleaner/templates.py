@@ -510,15 +510,16 @@ class TemplateCounter:
         self._once: dict[int, int] = {}
         self.stats: dict[int, KeyStats] = {}
 
-    def add(self, lines: Page | Iterable, source: str | None = None) -> None:
+    def add(self, lines: Page | Iterable, source: str | None = None) -> frozenset[int]:
         """Count one file's lines: a :class:`Page`, ``(lineno, text)`` pairs or plain strings.
 
         Empty lines are skipped; a key is counted once per file however often
         the file repeats it. Pages that failed to decode are not counted.
+        Returns the hashes of the file's keys, for :meth:`Templates.matching`.
         """
         if isinstance(lines, Page):
             if lines.error is not None:
-                return
+                return frozenset()
             source = source if source is not None else lines.source
             lines = lines.lines
         if source is None:
@@ -563,6 +564,7 @@ class TemplateCounter:
                     e.text != text.strip() for e in stats.examples):
                 stats.examples.append(Example(source, lineno, text.strip(),
                                               title if "{title}" in keys[i] else None))
+        return frozenset(seen)
 
 
 def _numbered(lines: Iterable) -> Iterable[tuple[int, str]]:
@@ -820,12 +822,19 @@ class Templates:
         self.files = files
         self.settings = settings or TemplateSettings()
         self._by_key = {t.key: t for t in self.templates}
+        self._by_hash = {_h64(t.key): t.id for t in self.templates}
 
     def __len__(self) -> int:
         return len(self.templates)
 
     def __iter__(self):
         return iter(self.templates)
+
+    def matching(self, hashes: frozenset[int]) -> list[str]:
+        """The ids, sorted, of the templates among a file's key hashes (what
+        :meth:`TemplateCounter.add` returned for it): the templates that
+        :func:`strip_templates` will drop lines of."""
+        return sorted(self._by_hash[h] for h in hashes if h in self._by_hash)
 
     def get(self, key: str) -> Template | None:
         """The template of a masked key (:func:`mask_line`), or None."""

@@ -172,3 +172,30 @@ def test_against_a_folder_without_a_corpus_is_refused(batches, tmp_path):
     assert result.exit_code == 2
     assert "nothing" in result.stderr and "corpus.jsonl" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_adding_a_page_of_a_learned_site_reprocesses_that_page_only(tmp_path):
+    from test_templates import invented_sites_corpus
+    corpus = invented_sites_corpus()
+    raw = tmp_path / "raw"
+
+    def write(page):
+        path = raw / page.source
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(t for _, t in page.lines) + "\n", encoding="utf-8")
+
+    last = corpus.pages[-1]
+    for page in corpus.pages[:-1]:
+        write(page)
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    cold = run_library(raw, out, cache)
+    removed = (out / "removed.jsonl").read_text(encoding="utf-8")
+    assert '"rule": "template.' in removed  # templates were learned and stripped
+    write(last)
+    warm = run_library(raw, out, cache)
+    files = len(corpus.pages)
+    assert cold.cache["misses"] == 2 * (files - 1) + 1
+    assert warm.cache["misses"] == 2 + 1 and warm.cache["hits"] == 2 * (files - 1)
+    fresh = tmp_path / "fresh"
+    run_corpus(raw, fresh, RunOptions(ruleset=load_rules()), jobs=1, cache_dir=None)
+    assert tree(out) == tree(fresh)
