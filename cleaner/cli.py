@@ -20,10 +20,9 @@ from .dedup import DedupSettings
 from .errors import CleanerError, RuleError, UsageError
 from .model import Page
 from .cache import default_cache_dir
-from .pipeline import decode_input, normalize, repair, split, strip_page, write_output
+from .pipeline import decode_input, normalize, repair, split, strip_page
 from .reference import ReferenceCorpus, read_reference
-from .runner import RunOptions, run_corpus
-from .sigcache import SignatureStore
+from .runner import RunOptions, dedup_and_write, run_corpus
 from .encmap import EncodingMap, load_encoding_map
 from .explain import render, trace_page
 from .rules import check_rules, default_rules_dir, load_rules
@@ -164,13 +163,9 @@ def _finish(pages: list[Page], out: Path, settings: DedupSettings, quiet: bool,
             drop: bool = False, against: ReferenceCorpus | None = None,
             cache_dir: Path | None = None) -> None:
     """Write the output folder, name failed inputs, print the summary, exit."""
-    writing = lambda it: _progress(it, quiet, "writing")  # noqa: E731
     try:
-        if cache_dir is None:
-            result = write_output(pages, out, settings, writing, drop, against=against)
-        else:
-            with SignatureStore(cache_dir, settings) as sign:
-                result = write_output(pages, out, settings, writing, drop, sign=sign, against=against)
+        result = dedup_and_write(pages, out, settings, lambda it: _progress(it, quiet, "writing"),
+                                 drop, against, cache_dir)
     except UsageError as exc:
         raise _fail(str(exc))
     code = _report_failures(pages)

@@ -164,10 +164,18 @@ def run_corpus(raw: Path, out: Path, options: RunOptions, jobs: int | None = Non
 
 def _write(pages: list[Page], out: Path, options: RunOptions, cache_dir: Path | None,
            progress: Progress) -> DedupResult:
-    writing = partial(progress, desc="writing")
+    return dedup_and_write(pages, out, options.dedup, partial(progress, desc="writing"),
+                           options.drop_duplicates, options.against, cache_dir)
+
+
+def dedup_and_write(pages: list[Page], out: Path, settings: DedupSettings,
+                    progress: Callable[[Iterable], Iterable] = lambda it: it,
+                    drop_duplicates: bool = False, against: ReferenceCorpus | None = None,
+                    cache_dir: Path | None = None) -> DedupResult:
+    """:func:`~cleaner.pipeline.write_output`, with signatures kept in ``cache_dir``'s
+    signature store when there is one."""
     if cache_dir is None:
-        return write_output(pages, out, options.dedup, writing, options.drop_duplicates,
-                            against=options.against)
-    with SignatureStore(cache_dir, options.dedup) as sign:
-        return write_output(pages, out, options.dedup, writing, options.drop_duplicates,
-                            sign=sign, against=options.against)
+        return write_output(pages, out, settings, progress, drop_duplicates, against=against)
+    with SignatureStore(cache_dir, settings) as sign:
+        return write_output(pages, out, settings, progress, drop_duplicates, sign=sign,
+                            against=against)
