@@ -69,6 +69,8 @@ def _cell(text: object) -> str:
 
 
 MAX_LISTED = 50  # clusters, speeches and repeated lines listed in report.md; the rest are in the JSON files
+MAX_MEMBERS = 10  # members shown per cluster in report.md
+MAX_FILES = 200  # rows of the Files table; every input is in manifest.json
 
 
 def _dedup_section(result: DedupResult, plan: DropPlan | None) -> list[str]:
@@ -101,9 +103,11 @@ def _dedup_section(result: DedupResult, plan: DropPlan | None) -> list[str]:
         out.append(f"### Cluster {c.cluster}: {len(c.members)} members, "
                    f"min Jaccard {c.min_jaccard:.3f}")
         out.append("")
-        for m in c.members:
+        for m in c.members[:MAX_MEMBERS]:
             role = "original" if m.original else f"copy (Jaccard {m.jaccard:.3f})"
             out.append(f"- `{m.doc}` ¶{m.para} {role}: {_clip(m.text)}")
+        if len(c.members) > MAX_MEMBERS:
+            out.append(f"- … {len(c.members) - MAX_MEMBERS} more copies in `duplicates.jsonl`")
         out.append("")
     if len(clusters) > MAX_LISTED:
         out += [f"{len(clusters) - MAX_LISTED} more clusters in `duplicates.jsonl`.", ""]
@@ -167,10 +171,13 @@ def render_report(pages: list[Page], records: list[dict], result: DedupResult, m
         out.append("")
     out += ["## Files", "", "| file | encoding | layout | chars in | speeches | titles |",
             "|---|---|---|---|---|---|"]
-    for p in ok:
+    for p in ok[:MAX_FILES]:
         titles = "; ".join(_clip(s.title or "(untitled)", 30) for s in p.speeches or [])
         out.append(f"| {_cell(p.source)} | {p.encoding} | {p.layout or '-'} | {p.chars_in} "
                    f"| {len(p.speeches or [])} | {titles} |")
+    if len(ok) > MAX_FILES:
+        out.append(f"\n{len(ok) - MAX_FILES} more files: every input is in `manifest.json`, "
+                   "every speech in `corpus.jsonl`.")
     out.append("")
     counts: Counter[str] = Counter()
     for p in ok:

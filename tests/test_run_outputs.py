@@ -251,3 +251,18 @@ def test_explain_shows_saved_template_removals(invented, tmp_path):
     assert marked
     chrome_here = {t for source, t in chrome if source == "ink/03.txt"}
     assert all(any(t in line for t in chrome_here) for line in marked if " - " in line)
+
+
+def test_report_md_stays_short_on_big_corpora(reposted, tmp_path, monkeypatch):
+    import cleaner.report
+    monkeypatch.setattr(cleaner.report, "MAX_FILES", 2)
+    monkeypatch.setattr(cleaner.report, "MAX_MEMBERS", 1)
+    out = tmp_path / "out"
+    run(reposted, out, "--no-cache")
+    report = (out / "report.md").read_text(encoding="utf-8")
+    files = report.split("## Files\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in files.splitlines() if line.startswith("| ") and "---" not in line]
+    assert len(rows) == 1 + 2  # the header and two files
+    assert "1 more files: every input is in `manifest.json`" in files
+    clusters = read_jsonl(out / "duplicates.jsonl")
+    assert clusters and f"- … {clusters[0]['size'] - 1} more copies in `duplicates.jsonl`" in report
