@@ -3,12 +3,7 @@ against --jobs 2, one file added, and a naive datasketch loop over every line.
 
 Everything goes through the command line as a subprocess, as a user or a
 Makefile runs it: ``cleaner run RAW OUT --jobs N --cache DIR`` (or
-``--no-cache``). When the installed ``cleaner run`` does not have those
-options yet, the same runs go through :func:`library_run`, which strings the
-library's pieces together the way the command is meant to (per-file results
-from ``cleaner.batch.map_pages`` through a ``cleaner.cache.PageCache``,
-corpus-level template learning between the two per-file phases, and a
-record of the last output that lets a run with nothing changed stop early).
+``--no-cache``).
 
 Ratios, not seconds, are the results (see benchmarks/README.md):
 
@@ -28,7 +23,6 @@ The outputs of every run must be byte-identical (first, re-run, --jobs 1,
 from __future__ import annotations
 
 import argparse
-import functools
 import resource
 import shutil
 import subprocess
@@ -39,105 +33,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CLEANER = [sys.executable, "-c", "from cleaner.cli import main; main()"]
-LIBRARY = [sys.executable, "-m", "benchmarks.bench_run", "--library-run"]
 SEED = 0
 MEGABYTES = 20.0
 TARGET_NO_CHANGE = 0.10
 
 
 # ---------------------------------------------------------------------------
-# A run through the library, as `cleaner run --jobs N --cache DIR` is meant to be
-# ---------------------------------------------------------------------------
-
-def decode_and_strip(item: tuple[Path, str], ruleset, emap, encoding: str | None):
-    """Phase (a) for one raw file: bytes → page → rule-based strip."""
-    from cleaner.pipeline import decode_file, strip_page
-    path, source = item
-    mapped = encoding or emap.lookup(source)
-    how = "override" if encoding else "map"
-    page = decode_file(path, source, mapped, how) if mapped else decode_file(path, source)
-    return strip_page(page, ruleset)
-
-
-def library_run(raw: Path, out: Path, jobs: int | None, cache_dir: Path | None) -> int:
-    """``cleaner run RAW OUT`` in two phases, parallel and cached; returns the exit code."""
-    import charset_normalizer
-
-    from cleaner import __version__
-    from cleaner.batch import map_pages
-    from cleaner.cache import PageCache, digest, file_digest
-    from cleaner.dedup import DedupSettings
-    from cleaner.encmap import load_encoding_map
-    from cleaner.pipeline import finish_page, learn_templates, write_output
-    from cleaner.rules import default_rules_dir, load_rules
-    from cleaner.store import check_layout, list_inputs, output_snapshot
-
-    ruleset = load_rules()
-    emap = load_encoding_map(default_rules_dir())
-    settings = DedupSettings()
-    check_layout(raw, out)
-    inputs = list_inputs(raw)
-    cache = PageCache(cache_dir) if cache_dir is not None else None
-
-    # Everything a page's result depends on besides its own bytes.
-    base = digest(__version__, ruleset.digest, repr(emap), None, charset_normalizer.__version__)
-    sha = {source: file_digest(path) for path, source in inputs}
-    run_key = digest("run", base, repr(settings.describe()),
-                     *(f"{source}\0{sha[source]}" for _, source in inputs))
-    if cache is not None:
-        record = cache.get_record(run_key)
-        if record is not None and record["snapshot"] == output_snapshot(out):
-            cache.mark(record["keys"])  # the next run with a change still finds them
-            cache.prune()
-            return record["code"]
-
-    def key_a(item):
-        source = item[1]
-        return None if sha[source] is None else digest("strip", base, source, sha[source])
-
-    stage_a = functools.partial(decode_and_strip, ruleset=ruleset, emap=emap, encoding=None)
-    stripped = map_pages(stage_a, inputs, key=key_a, jobs=jobs, cache=cache)
-
-    templates = learn_templates(stripped)
-    keys_a = {source: key_a((path, source)) for path, source in inputs}
-
-    def key_b(page):
-        return None if keys_a[page.source] is None else digest(
-            "finish", keys_a[page.source], templates.digest)
-
-    pages = map_pages(functools.partial(finish_page, templates=templates), stripped,
-                      key=key_b, jobs=jobs, cache=cache)
-    write_output(pages, out, settings)
-    code = 1 if any(p.error for p in pages) else 0
-    if cache is not None:
-        keys = [k for k in (*keys_a.values(), *(key_b(p) for p in stripped)) if k]
-        cache.put_record(run_key, {"snapshot": output_snapshot(out), "code": code, "keys": keys})
-        cache.prune()
-    return code
-
-
-# ---------------------------------------------------------------------------
 # The benchmark
 # ---------------------------------------------------------------------------
 
-def cli_has_options() -> bool:
-    """Whether the installed `cleaner run` takes --jobs and --cache."""
-    help_text = subprocess.run([*CLEANER, "run", "--help"], capture_output=True, text=True,
-                               cwd=ROOT, env=_wide_env()).stdout
-    return "--jobs" in help_text and "--cache" in help_text
-
-
-def _wide_env() -> dict:
-    import os
-    return {**os.environ, "COLUMNS": "200", "TERM": "dumb"}
-
-
-def command(raw: Path, out: Path, jobs: int | None, cache: Path | None, cli: bool) -> list[str]:
-    args = [str(raw), str(out), "--quiet"] if cli else [str(raw), str(out)]
+def command(raw: Path, out: Path, jobs: int | None, cache: Path | None) -> list[str]:
+    """``cleaner run RAW OUT --quiet``, with ``--jobs`` and ``--cache DIR`` or ``--no-cache``."""
+    args = [str(raw), str(out), "--quiet"]
     if jobs is not None:
         args += ["--jobs", str(jobs)]
     args += ["--cache", str(cache)] if cache is not None else ["--no-cache"]
-    return [*CLEANER, "run", *args] if cli else [*LIBRARY, *args]
+    return [*CLEANER, "run", *args]
 
 
 def timed(cmd: list[str]) -> tuple[float, float]:
@@ -211,11 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         for page in pages:
             (raw / page.name).write_bytes(page.data)
         size = sum(len(p.data) for p in pages)
-        cli = cli_has_options()
         print(f"{len(pages)} files, {size / 1e6:.1f} MB (synth seed {args.seed}); "
-              f"{default_jobs()} usable cores; runs through "
-              f"{'cleaner run' if cli else 'the library (cleaner run has no --jobs/--cache yet)'}",
-              flush=True)
+              f"{default_jobs()} usable cores; runs through cleaner run", flush=True)
 
         cache = work / "cache"
         out = {name: work / name for name in ("out", "out-j1", "out-j2")}
@@ -223,15 +131,15 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(folder, ignore_errors=True)
 
         t: dict[str, tuple[float, float]] = {}
-        t["first"] = timed(command(raw, out["out"], None, cache, cli))
+        t["first"] = timed(command(raw, out["out"], None, cache))
         first_tree, first_snapshot = tree(out["out"]), output_snapshot(out["out"])
-        t["no-change"] = min(timed(command(raw, out["out"], None, cache, cli)) for _ in range(3))
+        t["no-change"] = min(timed(command(raw, out["out"], None, cache)) for _ in range(3))
         untouched = output_snapshot(out["out"]) == first_snapshot
-        t["jobs 1"] = timed(command(raw, out["out-j1"], 1, None, cli))
-        t["jobs 2"] = timed(command(raw, out["out-j2"], 2, None, cli))
+        t["jobs 1"] = timed(command(raw, out["out-j1"], 1, None))
+        t["jobs 2"] = timed(command(raw, out["out-j2"], 2, None))
         same = tree(out["out-j1"]) == tree(out["out-j2"]) == first_tree
         (raw / "zz_added.txt").write_bytes(added.data)
-        t["one added"] = timed(command(raw, out["out"], None, cache, cli))
+        t["one added"] = timed(command(raw, out["out"], None, cache))
         (raw / "zz_added.txt").unlink()
 
         d = DedupSettings()
@@ -267,18 +175,5 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _library_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_run --library-run")
-    parser.add_argument("raw", type=Path)
-    parser.add_argument("out", type=Path)
-    parser.add_argument("--jobs", type=int)
-    parser.add_argument("--cache", type=Path)
-    parser.add_argument("--no-cache", action="store_true")
-    args = parser.parse_args(argv)
-    return library_run(args.raw, args.out, args.jobs, None if args.no_cache else args.cache)
-
-
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--library-run"]:
-        sys.exit(_library_main(sys.argv[2:]))
     sys.exit(main(sys.argv[1:]))
