@@ -129,6 +129,16 @@ def finish_page(page: Page, templates: Templates | None = None) -> Page:
     return split(normalize(repair(page)))
 
 
+def finish_for_output(page: Page, templates: Templates | None = None) -> Page:
+    """:func:`finish_page` for a run that writes the output folder next: the
+    page's lines are dropped once its speeches are cut (nothing after the
+    split reads them), which halves what a run holds and caches per page."""
+    page = finish_page(page, templates)
+    if page.error is None:
+        page.lines = []
+    return page
+
+
 def clean_page(page: Page, ruleset: RuleSet, templates: Templates | None = None) -> Page:
     """Every per-file stage after decoding, in order."""
     return finish_page(strip_page(page, ruleset), templates)

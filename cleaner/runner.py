@@ -31,7 +31,7 @@ from .cache import PageCache, digest, file_digest
 from .dedup import DedupResult, DedupSettings
 from .encmap import EncodingMap
 from .model import Page
-from .pipeline import decode_and_strip, finish_page, learn_templates_keyed, write_output
+from .pipeline import decode_and_strip, finish_for_output, learn_templates_keyed, write_output
 from .reference import ReferenceCorpus
 from .rules import RuleSet
 from .sigcache import SignatureStore
@@ -138,7 +138,7 @@ def run_corpus(raw: Path, out: Path, options: RunOptions, jobs: int | None = Non
         learned, hashes = learn_templates_keyed(pages, options.template_settings)
         matched = {source: learned.matching(h) for source, h in hashes.items()}
     second = {p.source: finish_key(first[p.source], matched.get(p.source, ())) for p in pages}
-    pages = map_pages(partial(finish_page, templates=learned), pages, key=lambda p: second[p.source],
+    pages = map_pages(partial(finish_for_output, templates=learned), pages, key=lambda p: second[p.source],
                       jobs=jobs, cache=cache, progress=lambda it: progress(it, "cleaning"))
     if learned is not None:  # a page from the cache names the templates of the run that cached it
         for page in pages:
