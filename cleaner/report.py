@@ -199,6 +199,14 @@ def render_report(pages: list[Page], records: list[dict], result: DedupResult, m
                 f"Site templates learned from this corpus (`{templates}`): {dropped} lines dropped "
                 f"by {learned} templates, the `template.<id>` rows above. "
                 "`cleaner templates RAW` lists them with examples, ready to become rules.", ""]
+    against = manifest["settings"].get("against")
+    if against is not None:
+        out += ["## Against an earlier corpus", "",
+                f"Copies were also looked for in the {against['speeches']} speeches of "
+                f"`{_cell(against['folder'])}` (`--against`). Those speeches are the originals "
+                "of any copy found here and are not written again; in `duplicates.jsonl` their "
+                "paragraphs have `reference: true`, and a speech reposting one of them has "
+                "`duplicate_of_reference: true` in `corpus.jsonl`.", ""]
     out += _dedup_section(result, plan)
     d = settings.describe()
     out += ["## MinHash settings", "", "| setting | value |", "|---|---|"]

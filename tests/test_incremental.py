@@ -158,6 +158,8 @@ def test_against_finds_copies_in_the_earlier_corpus(batches, tmp_path):
     assert all(not m["reference"] for c in clusters for m in c["members"][1:])
     manifest = json.loads((out / "manifest.json").read_text("utf-8"))
     assert manifest["settings"]["against"]["speeches"] == len(old_ids)
+    report = (out / "report.md").read_text("utf-8")
+    assert f"in the {len(old_ids)} speeches of `{old}`" in report
     dropped = tmp_path / "dropped"
     assert invoke("run", new_raw, dropped, "--quiet", "--against", old, "--drop-duplicates").exit_code == 0
     kept = [json.loads(line)["source"] for line in (dropped / "corpus.jsonl").read_text("utf-8").splitlines()]
