@@ -152,6 +152,16 @@ def _check_encoding(encoding: str | None) -> None:
             raise _fail(f"--encoding {encoding}: unknown codec (try utf-8, gb18030, big5hkscs, utf-16)")
 
 
+def _cache_dir(out: Path, cache: Path | None, no_cache: bool) -> Path | None:
+    """The cache folder of a run writing OUT; a path that exists and is not a folder is refused."""
+    if no_cache:
+        return None
+    folder = cache or default_cache_dir(out)
+    if folder.exists() and not folder.is_dir():
+        raise _fail(f"cache {folder} exists and is not a folder (use --cache DIR or --no-cache)")
+    return folder
+
+
 def _reference(folder: Path | None) -> ReferenceCorpus | None:
     try:
         return None if folder is None else read_reference(folder)
@@ -232,7 +242,7 @@ def run(
         template_settings=_template_settings(template_min_files),
         dedup=_settings(min_chars, shingle, num_perm, threshold, keep),
         drop_duplicates=drop_duplicates, against=_reference(against))
-    cache_dir = None if no_cache else (cache or default_cache_dir(out))
+    cache_dir = _cache_dir(out, cache, no_cache)
     try:
         outcome = run_corpus(raw, out, options, jobs, cache_dir,
                              lambda items, desc: _progress(items, quiet, desc))
@@ -388,7 +398,7 @@ def dedup(
     if missing:
         raise _fail(f"{display_name(missing[0])}: page has not been split; run 'cleaner split' first")
     _finish(pages, out, settings, quiet, drop_duplicates, reference,
-            None if no_cache else (cache or default_cache_dir(out)))
+            _cache_dir(out, cache, no_cache))
 
 
 @app.command()

@@ -201,3 +201,13 @@ def test_adding_a_page_of_a_learned_site_reprocesses_that_page_only(tmp_path):
     fresh = tmp_path / "fresh"
     run_corpus(raw, fresh, RunOptions(ruleset=load_rules()), jobs=1, cache_dir=None)
     assert tree(out) == tree(fresh)
+
+
+def test_a_cache_path_that_is_a_file_is_refused(tmp_path):
+    raw = copy_seeds(tmp_path / "raw", 1)
+    (tmp_path / "afile").write_text("mine\n", encoding="utf-8")
+    result = invoke("run", raw, tmp_path / "out", "--cache", tmp_path / "afile")
+    assert result.exit_code == 2
+    assert "is not a folder" in result.stderr
+    assert (tmp_path / "afile").read_text(encoding="utf-8") == "mine\n"
+    assert not (tmp_path / "out").exists()
