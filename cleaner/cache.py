@@ -115,9 +115,15 @@ def pack(data: object) -> bytes:
     >>> unpack(pack({"a": [1, "二"]}))
     {'a': [1, '二']}
     """
+    return b"".join(pack_parts(data))
+
+
+def pack_parts(data: object) -> tuple[bytes, bytes]:
+    """:func:`pack` as (header, payload), so that a big entry can be written
+    without joining the two into one more copy of it."""
     payload = marshal.dumps(data)
     return (_MAGIC + len(payload).to_bytes(4, "little")
-            + zlib.crc32(payload).to_bytes(4, "little") + payload)
+            + zlib.crc32(payload).to_bytes(4, "little")), payload
 
 
 def unpack(blob: bytes) -> object:
@@ -196,24 +202,24 @@ class PageCache:
 
     def _store(self, key: str, data: object) -> None:
         try:
-            blob = pack(data)
+            parts = pack_parts(data)
         except ValueError:  # not plain data
             self.failed_writes += 1
             return
-        self.put_packed(key, blob)
+        self.put_packed(key, *parts)
 
-    def put_packed(self, key: str, blob: bytes) -> None:
+    def put_packed(self, key: str, *blob: bytes) -> None:
         """Store an entry already made by :func:`pack` (a worker packs a page once,
-        for the cache and for the trip back to the caller)."""
+        for the cache and for the trip back to the caller), whole or in parts."""
         name = self._name(key)
         self._used.add(name)
         try:
-            self._write(self._path(name), blob)
+            self._write(self._path(name), *blob)
             self.writes += 1
         except OSError:  # a full disk or an odd folder must not fail the run
             self.failed_writes += 1
 
-    def _write(self, path: Path, blob: bytes) -> None:
+    def _write(self, path: Path, *blob: bytes) -> None:
         try:
             fd, tmp = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=path.parent)
         except FileNotFoundError:
@@ -222,7 +228,8 @@ class PageCache:
             fd, tmp = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
+                for part in blob:
+                    fh.write(part)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
