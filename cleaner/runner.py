@@ -140,10 +140,11 @@ def run_corpus(raw: Path, out: Path, options: RunOptions, jobs: int | None = Non
     second = {p.source: finish_key(first[p.source], matched.get(p.source, ())) for p in pages}
     pages = map_pages(partial(finish_for_output, templates=learned), pages, key=lambda p: second[p.source],
                       jobs=jobs, cache=cache, progress=lambda it: progress(it, "cleaning"))
-    if learned is not None:  # a page from the cache names the templates of the run that cached it
-        for page in pages:
-            if page.error is None:
-                page.templates_digest = learned.digest
+    # A page from the cache names the templates of the run that cached it
+    # (or none): name this run's.
+    for page in pages:
+        if page.error is None:
+            page.templates_digest = learned.digest if learned is not None else ""
     result = _write(pages, out, options, cache_dir, progress)
     outcome = RunOutcome(
         files=len(pages),

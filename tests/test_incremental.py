@@ -211,3 +211,18 @@ def test_a_cache_path_that_is_a_file_is_refused(tmp_path):
     assert "is not a folder" in result.stderr
     assert (tmp_path / "afile").read_text(encoding="utf-8") == "mine\n"
     assert not (tmp_path / "out").exists()
+
+
+def test_cached_pages_say_which_templates_this_run_used(tmp_path):
+    raw = copy_seeds(tmp_path / "raw", 2)
+    cache = tmp_path / "cache"
+    for options, expected in ((["--templates"], True), (["--no-templates"], False), (["--templates"], True)):
+        out = tmp_path / f"out{len(options[0])}"
+        result = invoke("run", raw, out, "--quiet", "--cache", cache, *options)
+        assert result.exit_code == 0, result.output
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        assert bool(manifest["settings"]["templates"]) is expected, options
+        fresh = tmp_path / "fresh"
+        assert invoke("run", raw, fresh, "--quiet", "--no-cache", *options).exit_code == 0
+        assert tree(out) == tree(fresh)
+        shutil.rmtree(fresh)
