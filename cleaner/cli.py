@@ -152,13 +152,21 @@ def _check_encoding(encoding: str | None) -> None:
             raise _fail(f"--encoding {encoding}: unknown codec (try utf-8, gb18030, big5hkscs, utf-16)")
 
 
-def _cache_dir(out: Path, cache: Path | None, no_cache: bool) -> Path | None:
-    """The cache folder of a run writing OUT; a path that exists and is not a folder is refused."""
+def _cache_dir(out: Path, cache: Path | None, no_cache: bool, raw: Path | None = None) -> Path | None:
+    """The cache folder of a run writing OUT (from RAW).
+
+    Refused: a path that exists and is not a folder, and a folder inside OUT
+    (replaced by every run) or inside RAW (its files would be read as input).
+    """
     if no_cache:
         return None
     folder = cache or default_cache_dir(out)
     if folder.exists() and not folder.is_dir():
         raise _fail(f"cache {folder} exists and is not a folder (use --cache DIR or --no-cache)")
+    where = folder.resolve()
+    for name, other in (("output", out), ("input", raw)):
+        if other is not None and (where == other.resolve() or other.resolve() in where.parents):
+            raise _fail(f"cache {folder} is inside {name} {other}: put it elsewhere with --cache DIR")
     return folder
 
 
@@ -242,7 +250,7 @@ def run(
         template_settings=_template_settings(template_min_files),
         dedup=_settings(min_chars, shingle, num_perm, threshold, keep),
         drop_duplicates=drop_duplicates, against=_reference(against))
-    cache_dir = _cache_dir(out, cache, no_cache)
+    cache_dir = _cache_dir(out, cache, no_cache, raw)
     try:
         outcome = run_corpus(raw, out, options, jobs, cache_dir,
                              lambda items, desc: _progress(items, quiet, desc))

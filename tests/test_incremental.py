@@ -226,3 +226,14 @@ def test_cached_pages_say_which_templates_this_run_used(tmp_path):
         assert invoke("run", raw, fresh, "--quiet", "--no-cache", *options).exit_code == 0
         assert tree(out) == tree(fresh)
         shutil.rmtree(fresh)
+
+
+@pytest.mark.parametrize("inside", ["raw", "out"])
+def test_a_cache_inside_raw_or_out_is_refused(tmp_path, inside):
+    raw = copy_seeds(tmp_path / "raw", 1)
+    before = sorted(p.name for p in raw.iterdir())
+    result = invoke("run", raw, tmp_path / "out", "--cache", tmp_path / inside / "cache")
+    assert result.exit_code == 2
+    assert f"is inside {'input' if inside == 'raw' else 'output'}" in result.stderr
+    assert sorted(p.name for p in raw.iterdir()) == before
+    assert not (tmp_path / "out").exists()
