@@ -203,3 +203,20 @@ def _results(func: Callable[[T], Page], items: list[T], keys: list[str | None], 
             for _, future in futures.values():
                 future.cancel()
             raise
+
+
+STREAM_CHUNK = 256  # items per parallel map when streaming
+
+
+def map_stream(func: Callable[[T], Page], items: Iterable[T], jobs: int | None = None,
+               chunk: int = STREAM_CHUNK) -> Iterator[Page]:
+    """:func:`map_pages` over a stream, ``chunk`` items at a time: the results
+    come out in order and as they are done, and only a chunk is held."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= chunk:
+            yield from map_pages(func, batch, jobs=jobs)
+            batch = []
+    if batch:
+        yield from map_pages(func, batch, jobs=jobs)

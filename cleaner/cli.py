@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import partial
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Optional
@@ -20,15 +21,17 @@ from .dedup import DedupSettings
 from .errors import CleanerError, RuleError, UsageError
 from .model import Page
 from .cache import default_cache_dir
-from .pipeline import decode_input, normalize, repair, split, strip_page
+from .pipeline import (decode_and_strip, decode_input, decode_item, normalize, repair, split,
+                       strip_with)
 from .reference import ReferenceCorpus, read_reference
+from .batch import map_stream
 from .runner import RunOptions, dedup_and_write, run_corpus
 from .encmap import EncodingMap, load_encoding_map
 from .explain import render, trace_page
 from .rules import check_rules, default_rules_dir, load_rules
 from .store import check_output, display_name, dump_jsonl, list_inputs, write_text_atomic
 from .templates import (TemplateCounter, TemplateError, Templates, TemplateSettings,
-                        describe_candidates, learn, render_candidates, render_toml, strip_templates)
+                        describe_candidates, learn, render_candidates, render_toml)
 
 app = typer.Typer(
     help="Turn a folder of scraped Chinese text into a clean, deduplicated corpus.",
@@ -140,10 +143,6 @@ def _load_map(rules: Path | None) -> EncodingMap:
         raise _fail(str(exc))
 
 
-def _decode_one(path: Path, source: str, encoding: str | None, emap: EncodingMap) -> Page:
-    return decode_input(path, source, encoding, emap)
-
-
 def _check_encoding(encoding: str | None) -> None:
     if encoding is not None:
         try:
@@ -211,7 +210,8 @@ def _template_settings(min_files: int) -> TemplateSettings:
         raise _fail(str(exc))
 
 
-def _stripped_pages(raw: Path, rules: Path | None, encoding: str | None, quiet: bool) -> list[Page]:
+def _stripped_pages(raw: Path, rules: Path | None, encoding: str | None, quiet: bool,
+                    jobs: int | None = None) -> list[Page]:
     """Decode every input under RAW and strip its boilerplate by the rules."""
     _check_encoding(encoding)
     ruleset, emap = _load(rules), _load_map(rules)
@@ -219,8 +219,8 @@ def _stripped_pages(raw: Path, rules: Path | None, encoding: str | None, quiet: 
         inputs = list_inputs(raw)
     except UsageError as exc:
         raise _fail(str(exc))
-    return [strip_page(_decode_one(path, source, encoding, emap), ruleset)
-            for path, source in _progress(inputs, quiet, "decoding")]
+    stage = partial(decode_and_strip, ruleset=ruleset, emap=emap, encoding=encoding)
+    return list(_progress(map_stream(stage, inputs, jobs), quiet, "decoding"))
 
 
 @app.command()
@@ -274,6 +274,7 @@ def decode(
     out: StreamOut = "-",
     encoding: Encoding = None,
     rules: RulesDir = None,
+    jobs: Jobs = None,
     quiet: Quiet = False,
 ) -> None:
     """Decode raw files into JSON Lines pages (one object per file)."""
@@ -283,8 +284,8 @@ def decode(
         inputs = list_inputs(raw)
     except UsageError as exc:
         raise _fail(str(exc))
-    pages = [_decode_one(path, source, encoding, emap)
-             for path, source in _progress(inputs, quiet, "decoding")]
+    pages = list(_progress(map_stream(partial(decode_item, emap=emap, encoding=encoding), inputs, jobs),
+                           quiet, "decoding"))
     _write_pages(pages, out)
     raise typer.Exit(_report_failures(pages))
 
@@ -306,15 +307,15 @@ def _load_templates(path: Path | None) -> Templates | None:
 
 @app.command()
 def strip(source: StreamIn, out: StreamOut = "-", rules: RulesDir = None,
-          templates: TemplatesFile = None, quiet: Quiet = False) -> None:
+          templates: TemplatesFile = None, jobs: Jobs = None, quiet: Quiet = False) -> None:
     """Remove boilerplate lines and spans, recording each removal with its rule id."""
     ruleset, learned = _load(rules), _load_templates(templates)
+    _stage(partial(strip_with, ruleset=ruleset, templates=learned), source, out, jobs, quiet, "strip")
 
-    def one(page: Page) -> Page:
-        page = strip_page(page, ruleset)
-        return page if learned is None else strip_templates(page, learned)
 
-    _write_pages((one(p) for p in _progress(_read_pages(source), quiet, "strip")), out)
+def _stage(func, source: str, out: str, jobs: int | None, quiet: bool, desc: str) -> None:
+    """A stage command: ``func`` on every page of the stream, in order, ``jobs`` at a time."""
+    _write_pages(_progress(map_stream(func, _read_pages(source), jobs), quiet, desc), out)
 
 
 @app.command("templates")
@@ -329,11 +330,12 @@ def templates_cmd(
     toml: Annotated[bool, typer.Option("--toml", help="Print the candidates as a rule file to edit.")] = False,
     save: Annotated[Optional[Path], typer.Option(
         help="Save the learned templates (JSON) for 'cleaner strip --templates FILE'.")] = None,
+    jobs: Jobs = None,
     quiet: Quiet = False,
 ) -> None:
     """List lines that recur across RAW's files after the rules: site template candidates."""
     settings = _template_settings(min_files)
-    pages = _stripped_pages(raw, rules, encoding, quiet)
+    pages = _stripped_pages(raw, rules, encoding, quiet, jobs)
     counter = TemplateCounter()
     for page in pages:
         if page.error is None:
@@ -359,24 +361,24 @@ def templates_cmd(
 
 
 @app.command("repair")
-def repair_cmd(source: StreamIn, out: StreamOut = "-", quiet: Quiet = False) -> None:
+def repair_cmd(source: StreamIn, out: StreamOut = "-", jobs: Jobs = None, quiet: Quiet = False) -> None:
     """Repair the layout: rejoin preview chunks and broken lines, re-split flattened paragraphs."""
-    _write_pages((repair(p) for p in _progress(_read_pages(source), quiet, "repair")), out)
+    _stage(repair, source, out, jobs, quiet, "repair")
 
 
 @app.command("normalize")
-def normalize_cmd(source: StreamIn, out: StreamOut = "-", quiet: Quiet = False) -> None:
+def normalize_cmd(source: StreamIn, out: StreamOut = "-", jobs: Jobs = None, quiet: Quiet = False) -> None:
     """Fix punctuation width, spacing, indentation, markers and escaped quotes.
 
     Repairs the layout first when the pages have not been through 'cleaner repair'.
     """
-    _write_pages((normalize(p) for p in _progress(_read_pages(source), quiet, "normalize")), out)
+    _stage(normalize, source, out, jobs, quiet, "normalize")
 
 
 @app.command("split")
-def split_cmd(source: StreamIn, out: StreamOut = "-", quiet: Quiet = False) -> None:
+def split_cmd(source: StreamIn, out: StreamOut = "-", jobs: Jobs = None, quiet: Quiet = False) -> None:
     """Cut each page into speeches with titles and paragraphs."""
-    _write_pages((split(p) for p in _progress(_read_pages(source), quiet, "split")), out)
+    _stage(split, source, out, jobs, quiet, "split")
 
 
 @app.command()
@@ -425,7 +427,7 @@ def explain(
     """Show a raw file with every removed or changed span and the rule id that did it."""
     _check_encoding(encoding)
     ruleset, emap, learned = _load(rules), _load_map(rules), _load_templates(templates)
-    page = _decode_one(file, file.name, encoding, emap)
+    page = decode_input(file, file.name, encoding, emap)
     if page.error is not None:
         raise _fail(f"{file}: {page.error}", 1)
     use_color = sys.stdout.isatty() if color is None else color

@@ -83,6 +83,18 @@ def decode_and_strip(item: tuple[Path, str], ruleset: RuleSet, emap: EncodingMap
     return strip_page(decode_input(path, source, encoding, emap), ruleset)
 
 
+def decode_item(item: tuple[Path, str], emap: EncodingMap | None = None,
+                encoding: str | None = None) -> Page:
+    """:func:`decode_input` for one ``(path, source)`` input (a picklable stage)."""
+    return decode_input(item[0], item[1], encoding, emap)
+
+
+def strip_with(page: Page, ruleset: RuleSet, templates: Templates | None = None) -> Page:
+    """The rules, then saved site templates if any (the ``strip`` stage command)."""
+    page = strip_page(page, ruleset)
+    return page if templates is None else strip_templates(page, templates)
+
+
 def strip_page(page: Page, ruleset: RuleSet) -> Page:
     if page.error is None:
         strip_boilerplate(page, ruleset)

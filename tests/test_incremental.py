@@ -237,3 +237,32 @@ def test_a_cache_inside_raw_or_out_is_refused(tmp_path, inside):
     assert f"is inside {'input' if inside == 'raw' else 'output'}" in result.stderr
     assert sorted(p.name for p in raw.iterdir()) == before
     assert not (tmp_path / "out").exists()
+
+
+def test_stage_commands_give_the_same_stream_for_any_jobs(tmp_path):
+    raw = copy_seeds(tmp_path / "raw")
+    streams = {}
+    for jobs in ("1", "2"):
+        stream = tmp_path / f"decode{jobs}.jsonl"
+        assert invoke("decode", raw, stream, "--jobs", jobs).exit_code == 0
+        for stage in ("strip", "repair", "normalize", "split"):
+            target = tmp_path / f"{stage}{jobs}.jsonl"
+            result = invoke(stage, stream, target, "--jobs", jobs)
+            assert result.exit_code == 0, result.output
+            stream = target
+        streams[jobs] = [(tmp_path / f"{s}{jobs}.jsonl").read_bytes()
+                         for s in ("decode", "strip", "repair", "normalize", "split")]
+    assert streams["1"] == streams["2"]
+    assert len(streams["1"][-1].splitlines()) == len(SEEDS)
+
+
+def test_map_stream_keeps_order_across_chunks():
+    from cleaner.batch import map_stream
+    items = [str(n) for n in range(23)]
+    pages = list(map_stream(_page_named, iter(items), jobs=2, chunk=5))
+    assert [p.source for p in pages] == items
+
+
+def _page_named(source: str):
+    from cleaner.model import Page
+    return Page(source=source, sha256="", size=0)
