@@ -30,7 +30,9 @@ Sections, each against a baseline timed in the same run:
    keys, against signing them without a cache: a cold run (sign and store
    everything), a warm run (everything served), an incremental run (10% of
    the keys new), and the lookup alone (digests, then rows). Rows served
-   must equal fresh ones.
+   must equal fresh ones. Then the peak memory (VmHWM, Linux) that
+   ``find_duplicates`` adds with a cold and a warm store against none, on
+   speeches of 20 Markov paragraphs, each measured in a fresh process.
 5. quality: pair precision and recall on the repost corpora for thresholds
    × shingle sizes (num_perm 128) with speech-level precision and recall,
    then the keep policies × speech thresholds at the default shingle and
@@ -44,7 +46,9 @@ the cache section, on N keys.
 from __future__ import annotations
 
 import math
+import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -362,7 +366,53 @@ def bench_cache(keys: list[str], settings: DedupSettings) -> bool:
     same = (cold.tobytes() == plain.tobytes() and warm.tobytes() == plain.tobytes()
             and incr.tobytes() == plain.tobytes() and bool(found.all()))
     print(f"  rows from the store vs fresh: {'identical' if same else 'DIFFERENT'}")
+    cache_peaks(n)
     return same
+
+
+def _vm(field: str) -> int:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+def cache_peak_child(mode: str, root: str, count: int) -> None:
+    """In a fresh process: find_duplicates on ``count`` Markov paragraphs
+    (speeches of 20), with no store (``none``) or through the store at
+    ``root``; prints the peak resident memory it added, and the seconds."""
+    paragraphs = markov_paragraphs(count)
+    speeches = [(f"s{i}", paragraphs[i:i + 20]) for i in range(0, count, 20)]
+    base = _vm("VmRSS")
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+        fh.write("5")  # the peak starts again from here
+    start = time.perf_counter()
+    if mode == "none":
+        find_duplicates(speeches, DEFAULTS)
+    else:
+        with SignatureStore(root, DEFAULTS) as store:
+            find_duplicates(speeches, DEFAULTS, sign=store)
+    print(_vm("VmHWM") - base, time.perf_counter() - start)
+
+
+def cache_peaks(count: int) -> None:
+    """Peak memory find_duplicates adds, with no store, a cold and a warm one (each in a new process)."""
+    if not os.path.exists("/proc/self/clear_refs"):
+        print("  peak memory: needs Linux's /proc, skipped")
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-sigcache-peak-") as root:
+        peaks = {}
+        for mode in ("none", "cold", "warm"):
+            out = subprocess.run([sys.executable, "-m", "benchmarks.bench_dedup", "cache-peak", mode, root,
+                                  str(count)], capture_output=True, text=True, check=True).stdout.split()
+            peaks[mode] = (int(out[0]), float(out[1]))
+    none = peaks["none"][0]
+    print(f"  find_duplicates on {count:,} paragraphs, peak memory added (a fresh process each):")
+    for mode, label in (("none", "no store"), ("cold", "cold store"), ("warm", "warm store")):
+        peak, seconds = peaks[mode]
+        extra = "" if mode == "none" else f"   {(peak - none) / 2**20:+7.1f} MB against no store"
+        print(f"    {label:<12} {peak / 2**20:7.1f} MB {seconds:6.2f} s{extra}")
 
 
 # ---------------------------------------------------------------------------
@@ -434,6 +484,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["cache-peak"]:
+        cache_peak_child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        sys.exit(0)
     if sys.argv[1:2] == ["cache"]:
         count = int(sys.argv[2]) if len(sys.argv) > 2 else CACHE_PARAGRAPHS
         sys.exit(0 if bench_cache(cache_keys(count), DEFAULTS) else 1)

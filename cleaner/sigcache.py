@@ -16,7 +16,7 @@ shingle, num_perm, seed, hash or scheme is a different folder and a miss):
 - ``<name>.keys.npy``: ``(rows, 3)`` uint64, sorted: the key digest
   (BLAKE2b-128 of the key's UTF-8, two words) and a check of the row;
 - ``<name>.sigs.npy``: ``(rows, num_perm)`` signature rows in the same order,
-  memory-mapped when read.
+  read row by row with ``pread`` (see :func:`_read_rows`).
 
 Why shards of ``.npy`` and not sqlite: a lookup is a ``searchsorted`` on
 the sorted digests of each shard and a gather of the rows, a few numpy calls
@@ -42,6 +42,12 @@ Safety:
   used first), then the rows this run did not use, oldest first. The rows a
   run used are always kept, so the next run over the same corpus is warm.
 
+Memory: what the store holds while a run goes on is about 60 bytes per new
+key (its digest, check and place in a sorted index) and 16 per key asked;
+new rows wait in an unnamed temporary file in the folder until they are
+written as a shard, shards are read and written a block at a time, never
+through a memory map (whose pages would count as the process's memory).
+
 One run at a time per cache folder: two runs writing the same folder at once
 do not corrupt it (every write is a rename) but may delete each other's new
 shards.
@@ -54,7 +60,8 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import repeat
@@ -80,6 +87,9 @@ DEFAULT_MAX_BYTES = 4 * 2**30  # about 8 million signatures at 128 permutations
 FLUSH_ROWS = 1 << 18  # new rows held in memory before they are written as a shard
 MAX_SHARDS = 8  # more after a run: merged into one
 CHUNK_ROWS = 1 << 13  # rows checked or copied at once
+READ_ROWS = 1 << 10  # rows read from a file at once
+GAP_ROWS = 8  # rows between two wanted ones read rather than skipped (one read call instead of two)
+CHECK_ROWS = 1 << 10  # rows widened at once to compute their checks
 _SHARD_NAME = re.compile(r"[0-9]{8}-[0-9a-f]{12}")
 _SETTINGS_NAME = re.compile(r"[0-9a-f]{16}")
 _MASK64 = (1 << 64) - 1
@@ -104,11 +114,6 @@ def key_digests(keys: Sequence[str]) -> np.ndarray:
     blake = hashlib.blake2b
     data = b"".join([blake(k.encode("utf-8", "surrogatepass"), digest_size=16).digest() for k in keys])
     return np.frombuffer(data, dtype="<u8").astype(np.uint64).reshape(-1, 2)
-
-
-def _digest_bytes(digests: np.ndarray) -> list[bytes]:
-    """Each digest row as 16 bytes (a dict key)."""
-    return np.ascontiguousarray(digests).view("V16").ravel().tolist()
 
 
 def _mix64(x: int) -> int:
@@ -155,9 +160,11 @@ def row_checks(rows: np.ndarray, digests: np.ndarray) -> np.ndarray:
     if n == 0:
         return out
     weights = _check_weights(rows.shape[1])
-    for lo in range(0, n, CHUNK_ROWS):
-        hi = min(lo + CHUNK_ROWS, n)
-        total = (np.asarray(rows[lo:hi], dtype=np.uint64) * weights).sum(axis=1, dtype=np.uint64)
+    for lo in range(0, n, CHECK_ROWS):  # small blocks: a widened copy of each
+        hi = min(lo + CHECK_ROWS, n)
+        block = np.asarray(rows[lo:hi]).astype(np.uint64)
+        block *= weights
+        total = block.sum(axis=1, dtype=np.uint64)
         h = _mix64_array(total ^ digests[lo:hi, 0])
         out[lo:hi] = _mix64_array(h ^ digests[lo:hi, 1])
     return out
@@ -170,11 +177,90 @@ class _Shard:
     hi: np.ndarray  # first digest word, sorted (contiguous, for searchsorted)
     lo: np.ndarray  # second digest word
     check: np.ndarray
-    sigs: np.ndarray  # memory-mapped rows
+    path: Path  # the rows: an ``.npy`` of (rows, width)
+    offset: int  # where its rows start
+    dtype: np.dtype
+    width: int
 
     @property
     def rows(self) -> int:
         return len(self.hi)
+
+    def read(self, pos: np.ndarray) -> np.ndarray:
+        """A copy of the rows at ``pos``; OSError if the file cannot be read."""
+        with open(self.path, "rb", buffering=0) as fh:
+            return _read_rows(fh.fileno(), self.offset, self.dtype, self.width, pos)
+
+
+def _pread_fallback(fd: int, n: int, offset: int) -> bytes:
+    """``os.pread`` where the system has none (Windows): seek, then read."""
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.read(fd, n)
+
+
+_pread = getattr(os, "pread", _pread_fallback)
+
+
+def _read_rows(fd: int, offset: int, dtype: np.dtype, width: int, pos: np.ndarray) -> np.ndarray:
+    """The rows at ``pos`` of a file of rows starting at ``offset``, read with ``pread``.
+
+    Not through a memory map: a row read through a map brings its whole page
+    cache folio (up to 2 MiB for a file just written) into this process, so a
+    batch of scattered rows held the whole file. Rows close to one another
+    (gaps up to ``GAP_ROWS``) are read in one call, ``READ_ROWS`` at a time.
+    """
+    n = len(pos)
+    size = width * dtype.itemsize
+    out = np.empty((n, width), dtype=dtype)
+    order = np.argsort(pos, kind="stable")
+    for start in range(0, n, READ_ROWS):
+        at = order[start:start + READ_ROWS]
+        q = np.asarray(pos[at], dtype=np.int64)
+        new_run = np.ones(len(q), dtype=bool)
+        new_run[1:] = np.diff(q) > GAP_ROWS
+        starts = np.flatnonzero(new_run)
+        first = q[starts]
+        last = q[np.append(starts[1:], len(q)) - 1]
+        spans = last - first + 1
+        data = b"".join(map(_pread, repeat(fd, len(first)), (spans * size).tolist(),
+                            (first * size + offset).tolist()))
+        if len(data) != int(spans.sum()) * size:
+            raise OSError("a file of signatures is shorter than its rows")
+        run = np.cumsum(new_run) - 1
+        where = (np.cumsum(spans) - spans)[run] + (q - first[run])
+        out[at] = np.frombuffer(data, dtype=dtype).reshape(-1, width)[where]
+    return out
+
+
+def _rows_offset(path: Path, dtype: np.dtype, shape: tuple[int, int]) -> int:
+    """Where the rows of an ``.npy`` file start; ValueError (or OSError) when
+    it is not an ``.npy`` of that type and shape, or is shorter."""
+    with open(path, "rb") as fh:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            header = np.lib.format.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            header = np.lib.format.read_array_header_2_0(fh)
+        else:
+            raise ValueError(f"npy version {version}")
+        file_shape, fortran, file_dtype = header
+        if file_dtype != dtype or tuple(file_shape) != tuple(shape) or fortran:
+            raise ValueError(f"rows of shape {file_shape} and type {file_dtype}")
+        offset = fh.tell()
+        if os.fstat(fh.fileno()).st_size < offset + shape[0] * shape[1] * dtype.itemsize:
+            raise ValueError("rows file shorter than its header says")
+    return offset
+
+
+def _sorted_digest_order(hi: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The order sorting (hi, lo) pairs (stable), and which of the sorted pairs
+    is the first of its value: ``order[first]`` are the first occurrences."""
+    order = np.lexsort((lo, hi))
+    first = np.ones(len(order), dtype=bool)
+    if len(order) > 1:
+        h, l = hi[order], lo[order]
+        first[1:] = (h[1:] != h[:-1]) | (l[1:] != l[:-1])
+    return order, first
 
 
 def _sorted_by_digest(hi: np.ndarray, lo: np.ndarray) -> bool:
@@ -205,33 +291,30 @@ def _new_file_mode() -> int:
     return 0o666 & ~mask
 
 
-def _write_array(path: Path, shape: tuple[int, ...], dtype: np.dtype,
-                 fill: Callable[[np.ndarray], None]) -> None:
-    """Write an ``.npy`` through a temporary sibling: filled, synced, renamed."""
+def _write_array(path: Path, shape: tuple[int, ...], dtype: np.dtype, blocks: Iterable[np.ndarray]) -> None:
+    """Write an ``.npy`` through a temporary sibling: ``blocks`` (consecutive
+    rows) written one after the other, synced, renamed. Written with plain
+    writes, not a map, so that the file's pages are not counted in this process."""
+    dtype = np.dtype(dtype)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npy", dir=path.parent)
-    os.close(fd)
     try:
-        os.chmod(tmp, _new_file_mode())
-        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=shape)
-        fill(out)
-        out.flush()
-        del out
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with os.fdopen(fd, "wb") as fh:
+            os.chmod(tmp, _new_file_mode())
+            header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}
+            np.lib.format.write_array_header_1_0(fh, header)
+            written = 0
+            for block in blocks:
+                block = np.ascontiguousarray(block, dtype=dtype)
+                fh.write(block.data)
+                written += len(block)
+            if written != shape[0]:
+                raise ValueError(f"{written} rows written, expected {shape[0]}")
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def _copy_of(array: np.ndarray) -> Callable[[np.ndarray], None]:
-    """A ``fill`` for :func:`_write_array` that copies ``array``."""
-    def fill(out: np.ndarray) -> None:
-        out[...] = array
-    return fill
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -289,9 +372,19 @@ class SignatureStore:
         self._dtype: np.dtype | None = None
         self._generation = 0
         self._shards: list[_Shard] = []
+        # New rows, not written as a shard yet: the rows in ``_spill`` (an
+        # unnamed temporary file in the folder, so that they do not stay in
+        # memory), in the order signed; their digests and checks in memory;
+        # ``_pending_hi``/``_pending_lo``/``_pending_at``: every pending
+        # digest, sorted, and its row number in the spill.
+        self._spill: IO[bytes] | None = None
+        self._spill_failed = False
         self._pending_digests: list[np.ndarray] = []
-        self._pending_rows: list[np.ndarray] = []
-        self._pending: dict[bytes, tuple[int, int]] = {}
+        self._pending_checks: list[np.ndarray] = []
+        self._pending_count = 0
+        self._pending_hi = np.empty(0, dtype=np.uint64)
+        self._pending_lo = np.empty(0, dtype=np.uint64)
+        self._pending_at = np.empty(0, dtype=np.int64)
         self._used: list[np.ndarray] = []
         self._index_stale = False  # the index lists a shard that was dropped
         self._damaged = False  # a row failed its check: compact at close
@@ -352,10 +445,10 @@ class SignatureStore:
         hi, lo = np.ascontiguousarray(keys[:, 0]), np.ascontiguousarray(keys[:, 1])
         if not _sorted_by_digest(hi, lo):
             raise ValueError("keys not sorted")
-        sigs = np.load(self.folder / f"{name}.sigs.npy", mmap_mode="r", allow_pickle=False)
-        if sigs.dtype != self._dtype or sigs.shape != (rows, self.width):
-            raise ValueError(f"rows of shape {sigs.shape} and type {sigs.dtype}")
-        return _Shard(name, generation, hi, lo, np.ascontiguousarray(keys[:, 2]), sigs)
+        path = self.folder / f"{name}.sigs.npy"
+        offset = _rows_offset(path, self._dtype, (rows, self.width))
+        return _Shard(name, generation, hi, lo, np.ascontiguousarray(keys[:, 2]), path, offset,
+                      self._dtype, self.width)
 
     def _wipe(self, reason: str) -> None:
         self.recovered.append(f"store emptied: {reason}")
@@ -390,7 +483,12 @@ class SignatureStore:
             where, pos = todo[hit], pos[hit]
             order = np.argsort(pos, kind="stable")  # read the rows in file order
             where, pos = where[order], pos[order]
-            got = np.asarray(shard.sigs[pos])
+            try:
+                got = shard.read(pos)
+            except OSError as exc:  # gone or cut since it was opened: its rows are misses
+                self.recovered.append(f"shard {shard.name} unreadable: {exc}")
+                self._damaged = True
+                continue
             good = row_checks(got, digests[where]) == shard.check[pos]
             if not good.all():
                 self._damaged = True
@@ -398,14 +496,24 @@ class SignatureStore:
                 where, got = where[good], got[good]
             rows[where] = got
             found[where] = True
-        if self._pending:
+        if self._pending_count:
             todo = np.flatnonzero(~found)
-            for i, d in zip(todo.tolist(), _digest_bytes(digests[todo])):
-                at = self._pending.get(d)
-                if at is not None:
-                    rows[i] = self._pending_rows[at[0]][at[1]]
-                    found[i] = True
+            q = digests[todo]
+            pos = np.minimum(np.searchsorted(self._pending_hi, q[:, 0]), self._pending_count - 1)
+            hit = (self._pending_hi[pos] == q[:, 0]) & (self._pending_lo[pos] == q[:, 1])
+            if hit.any():
+                try:
+                    rows[todo[hit]] = self._spilled(self._pending_at[pos[hit]])
+                    found[todo[hit]] = True
+                except OSError as exc:  # they are signed again; the new rows of this run are not kept
+                    self.write_errors.append(f"{self.folder}: {exc.strerror or exc}")
+                    self._spill_failed = True
+                    self._clear_pending()
         return rows, found
+
+    def _spilled(self, at: np.ndarray) -> np.ndarray:
+        """The pending rows numbered ``at``, read from the spill."""
+        return _read_rows(self._spill.fileno(), 0, self._dtype, self.width, at)
 
     # -- signing -----------------------------------------------------------
 
@@ -445,46 +553,84 @@ class SignatureStore:
         return signed
 
     def _add_pending(self, digests: np.ndarray, rows: np.ndarray) -> None:
-        if not len(rows):
+        """Keep new rows (of distinct digests, none pending) until the next flush:
+        appended to the spill. Rows that cannot be written are not kept."""
+        n = len(rows)
+        if not n or self._spill_failed:
             return
-        chunk = len(self._pending_rows)
+        try:
+            if self._spill is None:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                self._spill = tempfile.TemporaryFile(prefix=".tmp-", dir=self.folder)
+            size = self.width * rows.dtype.itemsize
+            self._spill.seek(self._pending_count * size)
+            self._spill.write(np.ascontiguousarray(rows).data)
+            self._spill.flush()
+        except OSError as exc:
+            self.write_errors.append(f"{self.folder}: {exc.strerror or exc}")
+            self._spill_failed = True  # the run goes on without storing its new rows
+            return
         self._pending_digests.append(digests)
-        self._pending_rows.append(rows)
-        self._pending.update(zip(_digest_bytes(digests), zip(repeat(chunk), range(len(rows)))))
-        if len(self._pending) >= FLUSH_ROWS:
+        self._pending_checks.append(row_checks(rows, digests))
+        order = np.argsort(digests[:, 0], kind="stable")
+        hi = digests[order, 0]
+        at = np.searchsorted(self._pending_hi, hi)
+        self._pending_hi = np.insert(self._pending_hi, at, hi)
+        self._pending_lo = np.insert(self._pending_lo, at, digests[order, 1])
+        self._pending_at = np.insert(self._pending_at, at, order + self._pending_count)
+        self._pending_count += n
+        if self._pending_count >= FLUSH_ROWS:
             self.flush()
+
+    def _clear_pending(self) -> None:
+        if self._spill is not None:
+            self._spill.close()  # deleted: it has no name
+            self._spill = None
+        self._pending_digests, self._pending_checks = [], []
+        self._pending_count = 0
+        self._pending_hi = np.empty(0, dtype=np.uint64)
+        self._pending_lo = np.empty(0, dtype=np.uint64)
+        self._pending_at = np.empty(0, dtype=np.int64)
 
     # -- writing -----------------------------------------------------------
 
     def flush(self) -> None:
         """Write the new signatures as a shard, and the index."""
         try:
-            if self._pending:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                digests = np.concatenate(self._pending_digests)
-                rows = np.concatenate(self._pending_rows)
-                self._pending_digests, self._pending_rows, self._pending = [], [], {}
-                self._generation += 1
-                self._shards.append(self._write_shard(digests, rows, self._generation))
-                self._index_stale = True
+            if self._pending_count:
+                try:
+                    self.folder.mkdir(parents=True, exist_ok=True)
+                    self._generation += 1
+                    self._shards.append(self._write_pending(self._generation))
+                    self._index_stale = True
+                finally:
+                    self._clear_pending()
             if self._index_stale:
                 self._write_index()
         except OSError as exc:
             self.write_errors.append(f"{self.folder}: {exc.strerror or exc}")
 
-    def _write_shard(self, digests: np.ndarray, rows: np.ndarray, generation: int) -> _Shard:
+    def _write_pending(self, generation: int) -> _Shard:
+        """The pending rows as a shard, sorted by digest, read back from the spill a block at a time."""
+        digests = np.concatenate(self._pending_digests)
+        n = len(digests)
         order = np.lexsort((digests[:, 1], digests[:, 0]))
-        digests, rows = digests[order], rows[order]
-        keys = np.empty((len(rows), 3), dtype=np.uint64)
-        keys[:, :2] = digests
-        keys[:, 2] = row_checks(rows, digests)
-        return self._save_shard(generation, keys, rows.shape, rows.dtype, _copy_of(rows))
+        keys = np.empty((n, 3), dtype=np.uint64)
+        keys[:, :2] = digests[order]
+        del digests
+        keys[:, 2] = np.concatenate(self._pending_checks)[order]
+
+        def blocks() -> Iterator[np.ndarray]:
+            for start in range(0, n, CHUNK_ROWS):
+                yield self._spilled(order[start:start + CHUNK_ROWS])
+
+        return self._save_shard(generation, keys, (n, self.width), self._dtype, blocks())
 
     def _save_shard(self, generation: int, keys: np.ndarray, shape: tuple[int, int], dtype: np.dtype,
-                    fill: Callable[[np.ndarray], None]) -> _Shard:
+                    blocks: Iterable[np.ndarray]) -> _Shard:
         name = f"{generation:08d}-{hashlib.blake2b(keys.tobytes(), digest_size=6).hexdigest()}"
-        _write_array(self.folder / f"{name}.sigs.npy", shape, dtype, fill)
-        _write_array(self.folder / f"{name}.keys.npy", keys.shape, keys.dtype, _copy_of(keys))
+        _write_array(self.folder / f"{name}.sigs.npy", shape, dtype, blocks)
+        _write_array(self.folder / f"{name}.keys.npy", keys.shape, keys.dtype, (keys,))
         _fsync_dir(self.folder)
         return self._open_shard(name, generation, len(keys))
 
@@ -553,9 +699,12 @@ class SignatureStore:
             total -= sizes[folder]
 
     def _used_digests(self) -> np.ndarray:
+        """Every digest this run asked for, once each, sorted."""
         if not self._used:
             return np.empty((0, 2), dtype=np.uint64)
-        return np.unique(np.concatenate(self._used), axis=0)
+        used = np.concatenate(self._used)
+        order, first = _sorted_digest_order(used[:, 0], used[:, 1])
+        return used[order[first]]
 
     def _needs_merge(self) -> bool:
         if len(self._shards) > MAX_SHARDS or self._damaged:
@@ -571,11 +720,11 @@ class SignatureStore:
         # Every row, newest shard first, so that the first of repeated keys is the newest.
         hi = np.concatenate([s.hi for s in reversed(shards)])
         lo = np.concatenate([s.lo for s in reversed(shards)])
-        source = np.concatenate([np.full(s.rows, k) for k, s in enumerate(reversed(shards))])
-        pos = np.concatenate([np.arange(s.rows) for s in reversed(shards)])
-        digests = np.stack([hi, lo], axis=1)
-        _, first = np.unique(digests, axis=0, return_index=True)
-        first = np.sort(first)
+        source = np.concatenate([np.full(s.rows, k, dtype=np.int32) for k, s in enumerate(reversed(shards))])
+        pos = np.concatenate([np.arange(s.rows, dtype=np.int64) for s in reversed(shards)])
+        order, is_first = _sorted_digest_order(hi, lo)  # stable: the first of a digest is the newest
+        first = np.sort(order[is_first])
+        del order, is_first
         newest = list(reversed(shards))
         good = np.zeros(len(hi), dtype=bool)
         for k, shard in enumerate(newest):
@@ -583,9 +732,10 @@ class SignatureStore:
             p = pos[rows_k]
             for lo_ in range(0, len(p), CHUNK_ROWS):
                 part = p[lo_:lo_ + CHUNK_ROWS]
-                got = np.asarray(shard.sigs[part])
-                ok = row_checks(got, digests[rows_k[lo_:lo_ + CHUNK_ROWS]]) == shard.check[part]
-                good[rows_k[lo_:lo_ + CHUNK_ROWS]] = ok
+                at = rows_k[lo_:lo_ + CHUNK_ROWS]
+                got = shard.read(part)
+                ok = row_checks(got, np.stack([hi[at], lo[at]], axis=1)) == shard.check[part]
+                good[at] = ok
         keep = first[good[first]]
         budget = self.max_bytes // self._row_bytes()
         if len(keep) > budget:
@@ -607,18 +757,18 @@ class SignatureStore:
             self._write_index()
             return
 
-        def fill(out: np.ndarray) -> None:
+        def blocks() -> Iterator[np.ndarray]:
             for start in range(0, len(keep), CHUNK_ROWS):
                 part = keep[start:start + CHUNK_ROWS]
                 block = np.empty((len(part), self.width), dtype=self._dtype)
                 for k, shard in enumerate(newest):
                     mine = source[part] == k
                     if mine.any():
-                        block[mine] = shard.sigs[pos[part[mine]]]
-                out[start:start + len(part)] = block
+                        block[mine] = shard.read(pos[part[mine]])
+                yield block
 
         self._generation += 1
-        merged = self._save_shard(self._generation, keys, (len(keep), self.width), self._dtype, fill)
+        merged = self._save_shard(self._generation, keys, (len(keep), self.width), self._dtype, blocks())
         self._shards = [merged]
         self._damaged = False
         self._write_index()

@@ -545,11 +545,10 @@ def test_memory_grows_linearly_and_modestly_with_file_size(tmp_path, baseline_rs
         code, stderr, peaks[mib] = _run_in_subprocess(raw, tmp_path / f"out{mib}", measure=True)
         assert code == 0, stderr
     per_byte = (peaks[4] - peaks[1]) / (3 * 2**20)
-    # Measured 9 to 11 bytes per input byte with the caches (the signature
-    # store holds the new rows until it writes them), 5.5 to 6 without; a
-    # quadratic cost or a copy per stage would break this.
-    assert per_byte < 14, f"{per_byte:.1f} bytes of memory per input byte"
-    assert peaks[4] - baseline_rss < 14 * 4 * 2**20 + 64 * 2**20
+    # Measured 6.2 to 6.5 bytes per input byte with the caches, 5.5 to 6
+    # without; a quadratic cost or a copy per stage would break this.
+    assert per_byte < 10, f"{per_byte:.1f} bytes of memory per input byte"
+    assert peaks[4] - baseline_rss < 10 * 4 * 2**20 + 64 * 2**20
 
 
 @MEMORY

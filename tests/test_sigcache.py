@@ -308,3 +308,96 @@ def test_files_keep_the_permissions_of_new_files(tmp_path):
     os.umask(umask)
     for path in folder(tmp_path).iterdir():
         assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+# ---------------------------------------------------------------------------
+# Memory: new rows wait on disk, rows are read without a map
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("pos", [[5, 1, 1, 90, 3, 4, 2], [0], [], list(range(99, -1, -3)) * 2])
+def test_rows_read_from_a_file_are_the_rows_asked_for(tmp_path, pos):
+    rows = np.arange(100 * 6, dtype=np.uint32).reshape(100, 6) * np.uint32(2654435761)
+    path = tmp_path / "rows.bin"
+    path.write_bytes(b"head" + rows.tobytes())
+    wanted = np.array(pos, dtype=np.int64)
+    with open(path, "rb") as fh:
+        got = sigcache._read_rows(fh.fileno(), 4, rows.dtype, 6, wanted)
+        assert got.tobytes() == rows[wanted].tobytes()
+        with pytest.raises(OSError):  # past the end: never garbage
+            sigcache._read_rows(fh.fileno(), 4, rows.dtype, 6, np.array([3, 100]))
+
+
+def test_new_rows_are_not_kept_in_memory(tmp_path):
+    import tracemalloc
+
+    keys = han_keys(600, size=30)
+    row_bytes = S.num_perm * 4
+    with SignatureStore(tmp_path, S) as store:
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            for i in range(0, len(keys), 50):
+                store(keys[i:i + 50])
+            held = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        assert store.stats["signed"] == len(keys)
+        # Digests, checks and the sorted index: about 60 bytes a row, not the 512 of the row.
+        assert held < len(keys) * row_bytes / 4
+    rows, counter, _ = session(tmp_path, keys)
+    assert counter.signed == [] and rows.tobytes() == paragraph_signatures(keys, S).tobytes()
+
+
+def test_rows_written_during_the_run_are_served_and_merged(tmp_path, monkeypatch):
+    monkeypatch.setattr(sigcache, "FLUSH_ROWS", 5)  # a shard every few keys
+    monkeypatch.setattr(sigcache, "MAX_SHARDS", 3)
+    keys = han_keys(60)
+    counter = CountingSigner()
+    with SignatureStore(tmp_path, S, sign=counter) as store:
+        first = [store(keys[i:i + 4]) for i in range(0, 60, 4)]
+        again = store(keys[::-1])  # from the shards written so far and the spill
+    assert counter.signed == keys and store.stats["shards"] == 1  # 8 shards merged into one
+    assert np.concatenate(first).tobytes() == paragraph_signatures(keys, S).tobytes()
+    assert again.tobytes() == paragraph_signatures(keys[::-1], S).tobytes()
+    rows, counter, _ = session(tmp_path, keys)
+    assert counter.signed == [] and rows.tobytes() == paragraph_signatures(keys, S).tobytes()
+
+
+def test_a_shard_removed_while_open_is_a_miss(tmp_path):
+    keys = han_keys(20)
+    session(tmp_path, keys)
+    counter = CountingSigner()
+    with SignatureStore(tmp_path, S, sign=counter) as store:
+        shard_files(tmp_path, "sigs")[0].unlink()  # another run pruned it
+        rows = store(keys)
+    assert rows.tobytes() == paragraph_signatures(keys, S).tobytes()
+    assert sorted(counter.signed) == sorted(keys) and store.recovered
+    _, counter, store = session(tmp_path, keys)
+    assert counter.signed == [] and store.recovered == []
+
+
+def test_new_rows_that_cannot_be_set_aside_do_not_fail_the_run(tmp_path, monkeypatch):
+    def full(*args, **kw):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sigcache.tempfile, "TemporaryFile", full)
+    keys = han_keys(12)
+    rows, counter, store = session(tmp_path, keys)
+    assert rows.tobytes() == paragraph_signatures(keys, S).tobytes()
+    assert len(store.write_errors) == 1 and store.stats["stored"] == 0
+    monkeypatch.undo()
+    _, counter, _ = session(tmp_path, keys)
+    assert sorted(counter.signed) == sorted(keys)  # signed again, then kept
+
+
+def test_rows_read_the_same_without_pread(tmp_path, monkeypatch):
+    import cleaner.sigcache as sc
+    rows = np.arange(40, dtype=np.uint32).reshape(10, 4)
+    path = tmp_path / "rows.bin"
+    path.write_bytes(b"head" + rows.tobytes())
+    pos = np.array([7, 1, 1, 9, 0])
+    with open(path, "rb", buffering=0) as fh:
+        native = sc._read_rows(fh.fileno(), 4, rows.dtype, 4, pos)
+        monkeypatch.setattr(sc, "_pread", sc._pread_fallback)
+        fallback = sc._read_rows(fh.fileno(), 4, rows.dtype, 4, pos)
+    assert (native == rows[pos]).all() and (fallback == rows[pos]).all()
