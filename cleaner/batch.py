@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import nullcontext
 from functools import lru_cache
 from typing import Generic, TypeVar
 
@@ -130,6 +131,7 @@ def map_pages(
     jobs: int | None = None,
     cache: PageCache | None = None,
     progress: Callable[[Iterable[Page]], Iterable[Page]] | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> list[Page]:
     """``[func(item) for item in items]``, in order, computed in parallel and cached.
 
@@ -143,6 +145,8 @@ def map_pages(
       this process, without a pool. The pages are the same for any ``jobs``.
     - ``progress`` wraps the stream of finished pages (in order), e.g. a
       progress bar; the stream has a length.
+    - ``pool``: a pool already started for ``func`` (see :func:`map_stream`),
+      used instead of starting one and left open.
 
     An exception raised by ``func`` stops the map and is raised here.
     """
@@ -153,12 +157,12 @@ def map_pages(
     keys = [key(item) if key is not None and cache is not None else None for item in items]
     if cache is not None:
         cache.mark(keys)
-    stream = _Ordered(_results(func, items, keys, jobs, cache), len(items))
+    stream = _Ordered(_results(func, items, keys, jobs, cache, pool), len(items))
     return list(progress(stream) if progress is not None else stream)
 
 
 def _results(func: Callable[[T], Page], items: list[T], keys: list[str | None], jobs: int,
-             cache: PageCache | None) -> Iterator[Page]:
+             cache: PageCache | None, pool: ProcessPoolExecutor | None = None) -> Iterator[Page]:
     """The pages in input order: cached ones read here, the others computed."""
     found: list[Page | None] = [
         cache.get(k) if cache is not None and k is not None else None for k in keys]
@@ -179,8 +183,8 @@ def _results(func: Callable[[T], Page], items: list[T], keys: list[str | None], 
         return
     size = chunk_size(len(missing), jobs)
     chunks = [missing[start:start + size] for start in range(0, len(missing), size)]
-    with ProcessPoolExecutor(max_workers=min(jobs, len(chunks)), initializer=_start_worker,
-                             initargs=(func, cache, os.getpid())) as pool:
+    owned = pool is None  # started here, for this map only
+    with _start_pool(func, cache, min(jobs, len(chunks))) if owned else nullcontext(pool) as pool:
         futures: dict[int, tuple[list[int], Future]] = {}
         for chunk in chunks:
             future = pool.submit(_run_chunk, [(items[i], keys[i]) for i in chunk])
@@ -205,6 +209,11 @@ def _results(func: Callable[[T], Page], items: list[T], keys: list[str | None], 
             raise
 
 
+def _start_pool(func: Callable, cache: PageCache | None, workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, initializer=_start_worker,
+                               initargs=(func, cache, os.getpid()))
+
+
 STREAM_CHUNK = 256  # items per parallel map when streaming
 
 
@@ -212,11 +221,15 @@ def map_stream(func: Callable[[T], Page], items: Iterable[T], jobs: int | None =
                chunk: int = STREAM_CHUNK) -> Iterator[Page]:
     """:func:`map_pages` over a stream, ``chunk`` items at a time: the results
     come out in order and as they are done, and only a chunk is held."""
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= chunk:
-            yield from map_pages(func, batch, jobs=jobs)
-            batch = []
-    if batch:
-        yield from map_pages(func, batch, jobs=jobs)
+    jobs = default_jobs() if jobs is None else jobs
+    # One pool for the whole stream, not one per chunk.
+    pool = _start_pool(func, None, jobs) if jobs > 1 and _pools_work() else None
+    with nullcontext() if pool is None else pool:
+        batch: list[T] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) >= chunk:
+                yield from map_pages(func, batch, jobs=jobs, pool=pool)
+                batch = []
+        if batch:
+            yield from map_pages(func, batch, jobs=jobs, pool=pool)

@@ -73,7 +73,7 @@ def digest(*parts: object) -> str:
     return h.hexdigest()
 
 
-def file_digest(path: Path, chunk: int = 2**20) -> str | None:
+def file_digest(path: Path) -> str | None:
     """The sha256 of a file's bytes, or None when it cannot be read as a regular file.
 
     None means "do not cache": reading the file in the stage itself then
@@ -87,17 +87,14 @@ def file_digest(path: Path, chunk: int = 2**20) -> str | None:
         regular = stat.S_ISREG(os.fstat(fd).st_mode)
     except OSError:
         regular = False
-    if not regular:
+    if not regular:  # checked before fdopen, which refuses a folder
         os.close(fd)
         return None
     with os.fdopen(fd, "rb") as fh:
         try:
-            h = hashlib.sha256()
-            while block := fh.read(chunk):
-                h.update(block)
+            return hashlib.file_digest(fh, "sha256").hexdigest()
         except OSError:
             return None
-    return h.hexdigest()
 
 
 def page_digest(page: Page) -> str:

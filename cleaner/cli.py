@@ -21,8 +21,8 @@ from .dedup import DedupSettings
 from .errors import CleanerError, RuleError, UsageError
 from .model import Page
 from .cache import default_cache_dir
-from .pipeline import (decode_and_strip, decode_input, decode_item, normalize, repair, split,
-                       strip_with)
+from .pipeline import (count_templates, decode_and_strip, decode_input, decode_item, normalize, repair,
+                       split, strip_with)
 from .reference import ReferenceCorpus, read_reference
 from .batch import map_stream
 from .runner import RunOptions, dedup_and_write, run_corpus
@@ -30,7 +30,7 @@ from .encmap import EncodingMap, load_encoding_map
 from .explain import render, trace_page
 from .rules import check_rules, default_rules_dir, load_rules
 from .store import check_output, display_name, dump_jsonl, list_inputs, write_text_atomic
-from .templates import (TemplateCounter, TemplateError, Templates, TemplateSettings,
+from .templates import (TemplateError, Templates, TemplateSettings,
                         describe_candidates, learn, render_candidates, render_toml)
 
 app = typer.Typer(
@@ -121,12 +121,24 @@ def _write_pages(pages: Iterable[Page], target: str) -> None:
 
 
 def _report_failures(pages: list[Page]) -> int:
-    failed = [p for p in pages if p.error is not None]
-    for page in failed:
-        typer.echo(f"cleaner: {display_name(page.source)}: {page.error}", err=True)
+    return _name_failures([(p.source, p.error) for p in pages if p.error is not None], len(pages))
+
+
+def _name_failures(failed: list[tuple[str, str]], total: int) -> int:
+    """One line per failed input on standard error, then the count; the exit code."""
+    for source, reason in failed:
+        typer.echo(f"cleaner: {display_name(source)}: {reason}", err=True)
     if failed:
-        typer.echo(f"cleaner: {len(failed)} of {len(pages)} inputs failed", err=True)
+        typer.echo(f"cleaner: {len(failed)} of {total} inputs failed", err=True)
     return 1 if failed else 0
+
+
+def _summary(files: int, speeches: int, clusters: int, speech_duplicates: int, dropped: bool,
+             out: Path, unchanged: bool = False) -> None:
+    """The one line a run or a dedup prints on standard output."""
+    typer.echo(f"{files} files, {speeches} speeches, {clusters} duplicate clusters, "
+               f"{speech_duplicates} near-duplicate speeches{' (dropped)' if dropped else ''} → {out}"
+               f"{' (unchanged)' if unchanged else ''}")
 
 
 def _load(rules: Path | None):
@@ -187,10 +199,8 @@ def _finish(pages: list[Page], out: Path, settings: DedupSettings, quiet: bool,
         raise _fail(str(exc))
     code = _report_failures(pages)
     if not quiet:
-        speeches = sum(len(p.speeches or []) for p in pages)
-        dropped = " (dropped)" if drop else ""
-        typer.echo(f"{len(pages)} files, {speeches} speeches, {len(result.clusters)} duplicate "
-                   f"clusters, {len(result.speech_duplicates)} near-duplicate speeches{dropped} → {out}")
+        _summary(len(pages), sum(len(p.speeches or []) for p in pages), len(result.clusters),
+                 len(result.speech_duplicates), drop, out)
     raise typer.Exit(code)
 
 
@@ -256,16 +266,11 @@ def run(
                              lambda items, desc: _progress(items, quiet, desc))
     except UsageError as exc:
         raise _fail(str(exc))
-    for source, reason in outcome.failures:
-        typer.echo(f"cleaner: {display_name(source)}: {reason}", err=True)
-    if outcome.failures:
-        typer.echo(f"cleaner: {len(outcome.failures)} of {outcome.files} inputs failed", err=True)
+    code = _name_failures(outcome.failures, outcome.files)
     if not quiet:
-        same = " (unchanged)" if outcome.unchanged else ""
-        dropped = " (dropped)" if drop_duplicates else ""
-        typer.echo(f"{outcome.files} files, {outcome.speeches} speeches, {outcome.clusters} duplicate "
-                   f"clusters, {outcome.speech_duplicates} near-duplicate speeches{dropped} → {out}{same}")
-    raise typer.Exit(outcome.code)
+        _summary(outcome.files, outcome.speeches, outcome.clusters, outcome.speech_duplicates,
+                 drop_duplicates, out, outcome.unchanged)
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -336,10 +341,7 @@ def templates_cmd(
     """List lines that recur across RAW's files after the rules: site template candidates."""
     settings = _template_settings(min_files)
     pages = _stripped_pages(raw, rules, encoding, quiet, jobs)
-    counter = TemplateCounter()
-    for page in pages:
-        if page.error is None:
-            counter.add(page, page.source)
+    counter, _ = count_templates(pages)
     learned = learn(counter, settings)
     rows = describe_candidates(counter if show_all else learned, settings)
     if save is not None:

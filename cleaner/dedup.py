@@ -57,7 +57,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .minhash import DEFAULT_SCHEME, signatures
+from .minhash import _BASIS, _STEP, DEFAULT_SCHEME, fmix64, shingle_counts, signatures
 
 __all__ = [
     "DEDUP_RULE",
@@ -492,17 +492,9 @@ def _lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
     return _optimal_param(threshold, num_perm, 0.5, 0.5)  # datasketch's default weights
 
 
-_MASK_BASIS = np.uint64(0xCBF29CE484222325)
-_MASK_STEP = np.uint64(0x9E3779B97F4A7C15)
-
-
-def _fmix64(h: np.ndarray) -> np.ndarray:
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xFF51AFD7ED558CCD)
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xC4CEB9FE1A85EC53)
-    h ^= h >> np.uint64(33)
-    return h
+# token_hash's xor-multiply: shingle_sets hashes a shingle as token_hash does.
+_MASK_BASIS = np.uint64(_BASIS)
+_MASK_STEP = np.uint64(_STEP)
 
 
 def band_keys(rows: np.ndarray, bands: int, rows_per_band: int) -> np.ndarray:
@@ -524,7 +516,7 @@ def band_keys(rows: np.ndarray, bands: int, rows_per_band: int) -> np.ndarray:
             for c in range(b * rows_per_band, (b + 1) * rows_per_band):
                 h ^= rows[:, c].astype(np.uint64)
                 h *= _MASK_STEP
-            out[:, b] = _fmix64(h)
+            out[:, b] = fmix64(h)
     return out
 
 
@@ -573,7 +565,7 @@ def candidate_pairs(bands: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _shingle_hashes64(codes: np.ndarray, lengths: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """64-bit hash of every shingle of every key (repeats kept), and shingles per key."""
-    counts = np.where(lengths >= k, lengths - k + 1, np.minimum(lengths, 1))
+    counts = shingle_counts(lengths, k)
     starts = np.cumsum(lengths) - lengths
     windows = max(len(codes) - k + 1, 0)
     h = np.full(windows, _MASK_BASIS, dtype=np.uint64)
@@ -581,7 +573,7 @@ def _shingle_hashes64(codes: np.ndarray, lengths: np.ndarray, k: int) -> tuple[n
         for t in range(k):
             h ^= codes[t:t + windows].astype(np.uint64)
             h *= _MASK_STEP
-        h = _fmix64(h)
+        h = fmix64(h)
         long = lengths >= k
         picks = np.repeat(starts[long], counts[long]) + _ragged_arange(counts[long])
         values = np.empty(int(counts.sum()), dtype=np.uint64)
@@ -596,7 +588,7 @@ def _shingle_hashes64(codes: np.ndarray, lengths: np.ndarray, k: int) -> tuple[n
             inside = t < lengths[short]
             s[inside] ^= codes[starts[short[inside]] + t].astype(np.uint64)
             s[inside] *= _MASK_STEP
-        values[first[short]] = _fmix64(s)
+        values[first[short]] = fmix64(s)
     return values, counts
 
 
@@ -813,7 +805,7 @@ class _Timer:
 
 
 def _sign_groups(texts: _Texts, index: _Index, settings: DedupSettings,
-                 sign: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+                 sign: SignFn) -> np.ndarray:
     """Band keys of every long group's signature, signing ``SIGN_BATCH`` keys at a time."""
     bands, rows = lsh_params(settings)
     n = len(index.long_first)
@@ -843,8 +835,8 @@ def _verify(texts: _Texts, index: _Index, i: np.ndarray, j: np.ndarray,
             k: int) -> np.ndarray:
     """Exact Jaccard similarity of each candidate pair of long groups."""
     out = np.empty(len(i), dtype=np.float64)
-    shingle_counts = np.maximum(index.key_len[index.long_first] - k + 1, 1)
-    cost = np.cumsum(shingle_counts[i] + shingle_counts[j])
+    per_group = shingle_counts(index.key_len[index.long_first], k)
+    cost = np.cumsum(per_group[i] + per_group[j])
     lo = 0
     while lo < len(i):
         hi = int(np.searchsorted(cost, (cost[lo - 1] if lo else 0) + VERIFY_ELEMENTS, side="right"))

@@ -119,6 +119,7 @@ def _clauses(text: str) -> list[str]:
 
 
 def _char_segments(a: str, b: str) -> list[tuple[str, str]]:
+    """Character by character; an empty side gives one delete and one insert."""
     segments = []
     for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":
@@ -131,7 +132,7 @@ def _char_segments(a: str, b: str) -> list[tuple[str, str]]:
 def _changed(a: str, b: str) -> list[tuple[str, str]] | None:
     """Segments for two texts, or None when a changed stretch is too long to compare."""
     if not (a and b) or len(a) + len(b) <= CHAR_DIFF_CHARS:
-        return _char_segments(a, b) if a and b else [("delete", a), ("insert", b)]
+        return _char_segments(a, b)
     ca, cb = _clauses(a), _clauses(b)
     # Clauses are matched with their width folded, so that a copy that only
     # swaps ， for , still lines up; the characters are then compared.
@@ -146,7 +147,7 @@ def _changed(a: str, b: str) -> list[tuple[str, str]] | None:
         x, y = "".join(ca[i1:i2]), "".join(cb[j1:j2])
         if x and y and len(x) + len(y) > STRETCH_DIFF_CHARS:
             return None
-        segments += _char_segments(x, y) if x and y else [("delete", x), ("insert", y)]
+        segments += _char_segments(x, y)
     return segments
 
 

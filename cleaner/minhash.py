@@ -39,6 +39,7 @@ __all__ = [
     "DEFAULT_SCHEME",
     "empty_value",
     "encode_token",
+    "fmix64",
     "lean_minhash",
     "minhash",
     "permutations",
@@ -114,6 +115,15 @@ def _fmix(h: np.ndarray, constants: tuple[int, ...]) -> np.ndarray:
     return h
 
 
+def fmix64(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finalizer, in place on a uint64 array: the last step of :func:`token_hash`.
+
+    >>> fmix64(np.array([0, 1], dtype=np.uint64)).tolist()
+    [0, 12994781566227106604]
+    """
+    return _fmix(h, _FMIX64)
+
+
 def _window_hashes(codes: np.ndarray, k: int) -> np.ndarray:
     """:func:`token_hash` of every window of ``k`` code points, as uint32.
 
@@ -130,7 +140,7 @@ def _window_hashes(codes: np.ndarray, k: int) -> np.ndarray:
         for t in range(k):
             h ^= window[t:t + stop - start]
             h *= step
-        out[start:stop] = _fmix(h, _FMIX64) >> np.uint64(32)
+        out[start:stop] = fmix64(h) >> np.uint64(32)
     return out
 
 
@@ -337,8 +347,8 @@ def minhash(row: np.ndarray, seed: int = 1, scheme: str = DEFAULT_SCHEME) -> dat
     >>> bool((m.hashvalues == signatures(["教育工作会议"], num_perm=8)[0]).all())
     True
     """
-    a, b = permutations(len(row), seed, scheme)
     from datasketch import MinHash
 
+    a, b = permutations(len(row), seed, scheme)
     return MinHash(seed=seed, hashfunc=token_hash, hashvalues=row,
                    permutations=(a, b), scheme=scheme)

@@ -76,17 +76,16 @@ def decode_input(path: Path, source: str, encoding: str | None = None,
     return decode_file(path, source, mapped, "map") if mapped else decode_file(path, source)
 
 
-def decode_and_strip(item: tuple[Path, str], ruleset: RuleSet, emap: EncodingMap | None = None,
-                     encoding: str | None = None) -> Page:
-    """Phase one of a run for one ``(path, source)`` input: decode, then the rules."""
-    path, source = item
-    return strip_page(decode_input(path, source, encoding, emap), ruleset)
-
-
 def decode_item(item: tuple[Path, str], emap: EncodingMap | None = None,
                 encoding: str | None = None) -> Page:
     """:func:`decode_input` for one ``(path, source)`` input (a picklable stage)."""
     return decode_input(item[0], item[1], encoding, emap)
+
+
+def decode_and_strip(item: tuple[Path, str], ruleset: RuleSet, emap: EncodingMap | None = None,
+                     encoding: str | None = None) -> Page:
+    """Phase one of a run for one ``(path, source)`` input: decode, then the rules."""
+    return strip_page(decode_item(item, emap, encoding), ruleset)
 
 
 def strip_with(page: Page, ruleset: RuleSet, templates: Templates | None = None) -> Page:
@@ -117,21 +116,20 @@ def split(page: Page) -> Page:
     return page if page.error is not None else split_speeches(page)
 
 
-def learn_templates(pages: Iterable[Page], settings: TemplateSettings | None = None) -> Templates:
-    """Site templates learned from pages after the rules (in the order given)."""
-    return learn_templates_keyed(pages, settings)[0]
-
-
-def learn_templates_keyed(pages: Iterable[Page], settings: TemplateSettings | None = None,
-                          ) -> tuple[Templates, dict[str, frozenset[int]]]:
-    """:func:`learn_templates`, and each page's key hashes (by source), from
-    which :meth:`Templates.matching` tells which templates a page holds."""
-    counter = TemplateCounter()
-    hashes = {}
-    for page in pages:
-        if page.error is None:
-            hashes[page.source] = counter.add(page, page.source)
+def learn_templates(pages: Iterable[Page], settings: TemplateSettings | None = None,
+                    ) -> tuple[Templates, dict[str, frozenset[int]]]:
+    """Site templates learned from pages after the rules (in the order given),
+    and each page's key hashes (by source), from which
+    :meth:`Templates.matching` tells which templates a page holds."""
+    counter, hashes = count_templates(pages)
     return learn(counter, settings), hashes
+
+
+def count_templates(pages: Iterable[Page]) -> tuple[TemplateCounter, dict[str, frozenset[int]]]:
+    """Every decoded page's lines counted for learning, and each page's key hashes."""
+    counter = TemplateCounter()
+    hashes = {page.source: counter.add(page, page.source) for page in pages if page.error is None}
+    return counter, hashes
 
 
 def finish_page(page: Page, templates: Templates | None = None) -> Page:
@@ -296,9 +294,10 @@ def write_output(
     stems = unique_stems(p.source for p in pages)
     speeches, meta = [], []
     for p in pages:
+        page_meta = speech_meta(p)  # one per page, shared by its speeches
         for sp in p.speeches or []:
             speeches.append((speech_id(stems[p.source], sp.n), sp.paragraphs))
-            meta.append(speech_meta(p))
+            meta.append(page_meta)
     result = find_duplicates(speeches, settings, meta, sign,
                              reference=against.speeches if against is not None else ())
     plan = plan_drops(result) if drop_duplicates else None

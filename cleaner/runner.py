@@ -31,7 +31,7 @@ from .cache import PageCache, digest, file_digest
 from .dedup import DedupResult, DedupSettings
 from .encmap import EncodingMap
 from .model import Page
-from .pipeline import decode_and_strip, finish_for_output, learn_templates_keyed, write_output
+from .pipeline import decode_and_strip, finish_for_output, learn_templates, write_output
 from .reference import ReferenceCorpus
 from .rules import RuleSet
 from .sigcache import SignatureStore
@@ -135,7 +135,7 @@ def run_corpus(raw: Path, out: Path, options: RunOptions, jobs: int | None = Non
     learned: Templates | None = None
     matched: dict[str, list[str]] = {}
     if options.templates:
-        learned, hashes = learn_templates_keyed(pages, options.template_settings)
+        learned, hashes = learn_templates(pages, options.template_settings)
         matched = {source: learned.matching(h) for source, h in hashes.items()}
     second = {p.source: finish_key(first[p.source], matched.get(p.source, ())) for p in pages}
     pages = map_pages(partial(finish_for_output, templates=learned), pages, key=lambda p: second[p.source],
@@ -145,7 +145,8 @@ def run_corpus(raw: Path, out: Path, options: RunOptions, jobs: int | None = Non
     for page in pages:
         if page.error is None:
             page.templates_digest = learned.digest if learned is not None else ""
-    result = _write(pages, out, options, cache_dir, progress)
+    result = dedup_and_write(pages, out, options.dedup, partial(progress, desc="writing"),
+                             options.drop_duplicates, options.against, cache_dir)
     outcome = RunOutcome(
         files=len(pages),
         speeches=sum(len(p.speeches or []) for p in pages),
@@ -161,12 +162,6 @@ def run_corpus(raw: Path, out: Path, options: RunOptions, jobs: int | None = Non
                                                if k not in ("unchanged", "cache")}})
         cache.prune()
     return outcome
-
-
-def _write(pages: list[Page], out: Path, options: RunOptions, cache_dir: Path | None,
-           progress: Progress) -> DedupResult:
-    return dedup_and_write(pages, out, options.dedup, partial(progress, desc="writing"),
-                           options.drop_duplicates, options.against, cache_dir)
 
 
 def dedup_and_write(pages: list[Page], out: Path, settings: DedupSettings,

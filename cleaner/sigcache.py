@@ -61,15 +61,17 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from typing import IO
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import repeat
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
 from .dedup import DedupSettings, SignFn, paragraph_signatures
+from .minhash import fmix64
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -92,7 +94,6 @@ GAP_ROWS = 8  # rows between two wanted ones read rather than skipped (one read 
 CHECK_ROWS = 1 << 10  # rows widened at once to compute their checks
 _SHARD_NAME = re.compile(r"[0-9]{8}-[0-9a-f]{12}")
 _SETTINGS_NAME = re.compile(r"[0-9a-f]{16}")
-_MASK64 = (1 << 64) - 1
 
 
 def settings_folder(settings: DedupSettings) -> str:
@@ -116,28 +117,10 @@ def key_digests(keys: Sequence[str]) -> np.ndarray:
     return np.frombuffer(data, dtype="<u8").astype(np.uint64).reshape(-1, 2)
 
 
-def _mix64(x: int) -> int:
-    """MurmurHash3's 64-bit finalizer on a Python int."""
-    x ^= x >> 33
-    x = (x * 0xFF51AFD7ED558CCD) & _MASK64
-    x ^= x >> 33
-    x = (x * 0xC4CEB9FE1A85EC53) & _MASK64
-    return x ^ (x >> 33)
-
-
-def _mix64_array(h: np.ndarray) -> np.ndarray:
-    h = h ^ (h >> np.uint64(33))
-    h *= np.uint64(0xFF51AFD7ED558CCD)
-    h ^= h >> np.uint64(33)
-    h *= np.uint64(0xC4CEB9FE1A85EC53)
-    return h ^ (h >> np.uint64(33))
-
-
 @lru_cache(maxsize=8)
 def _check_weights(width: int) -> np.ndarray:
     """Odd 64-bit weights, one per column: changing one value always changes the sum."""
-    weights = np.array([_mix64((c + 1) * 0x9E3779B97F4A7C15 & _MASK64) | 1 for c in range(width)],
-                       dtype=np.uint64)
+    weights = fmix64(np.arange(1, width + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)) | np.uint64(1)
     weights.setflags(write=False)
     return weights
 
@@ -165,8 +148,8 @@ def row_checks(rows: np.ndarray, digests: np.ndarray) -> np.ndarray:
         block = np.asarray(rows[lo:hi]).astype(np.uint64)
         block *= weights
         total = block.sum(axis=1, dtype=np.uint64)
-        h = _mix64_array(total ^ digests[lo:hi, 0])
-        out[lo:hi] = _mix64_array(h ^ digests[lo:hi, 1])
+        h = fmix64(total ^ digests[lo:hi, 0])
+        out[lo:hi] = fmix64(h ^ digests[lo:hi, 1])
     return out
 
 
@@ -267,8 +250,15 @@ def _sorted_by_digest(hi: np.ndarray, lo: np.ndarray) -> bool:
     """Strictly increasing (hi, lo) pairs."""
     if len(hi) < 2:
         return True
-    dh = hi[1:] > hi[:-1]
-    return bool(((dh) | ((hi[1:] == hi[:-1]) & (lo[1:] > lo[:-1]))).all())
+    return bool(((hi[1:] > hi[:-1]) | ((hi[1:] == hi[:-1]) & (lo[1:] > lo[:-1]))).all())
+
+
+def _find_digests(hi: np.ndarray, lo: np.ndarray, q_hi: np.ndarray, q_lo: np.ndarray,
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Where each queried pair ``(q_hi, q_lo)`` is among the (non-empty) pairs
+    ``(hi, lo)`` sorted by ``hi``, and whether it is there."""
+    pos = np.minimum(np.searchsorted(hi, q_hi), len(hi) - 1)
+    return pos, (hi[pos] == q_hi) & (lo[pos] == q_lo)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -291,44 +281,43 @@ def _new_file_mode() -> int:
     return 0o666 & ~mask
 
 
-def _write_array(path: Path, shape: tuple[int, ...], dtype: np.dtype, blocks: Iterable[np.ndarray]) -> None:
-    """Write an ``.npy`` through a temporary sibling: ``blocks`` (consecutive
-    rows) written one after the other, synced, renamed. Written with plain
-    writes, not a map, so that the file's pages are not counted in this process."""
-    dtype = np.dtype(dtype)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npy", dir=path.parent)
+@contextmanager
+def _replacing(path: Path, suffix: str) -> Iterator[IO[bytes]]:
+    """A temporary sibling of ``path`` to write: synced and renamed to ``path``
+    when the block ends, removed if it fails."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             os.chmod(tmp, _new_file_mode())
-            header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}
-            np.lib.format.write_array_header_1_0(fh, header)
-            written = 0
-            for block in blocks:
-                block = np.ascontiguousarray(block, dtype=dtype)
-                fh.write(block.data)
-                written += len(block)
-            if written != shape[0]:
-                raise ValueError(f"{written} rows written, expected {shape[0]}")
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_array(path: Path, shape: tuple[int, ...], dtype: np.dtype, blocks: Iterable[np.ndarray]) -> None:
+    """Write an ``.npy`` atomically: ``blocks`` (consecutive rows) written one
+    after the other. Written with plain writes, not a map, so that the file's
+    pages are not counted in this process."""
+    dtype = np.dtype(dtype)
+    with _replacing(path, ".npy") as fh:
+        header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": shape}
+        np.lib.format.write_array_header_1_0(fh, header)
+        written = 0
+        for block in blocks:
+            block = np.ascontiguousarray(block, dtype=dtype)
+            fh.write(block.data)
+            written += len(block)
+        if written != shape[0]:
+            raise ValueError(f"{written} rows written, expected {shape[0]}")
 
 
 def _write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
-    try:
-        os.chmod(tmp, _new_file_mode())
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with _replacing(path, ".json") as fh:
+        fh.write(text.encode("utf-8"))
     _fsync_dir(path.parent)
 
 
@@ -477,12 +466,8 @@ class SignatureStore:
             todo = np.flatnonzero(~found)
             if not len(todo):
                 break
-            q = digests[todo]
-            pos = np.minimum(np.searchsorted(shard.hi, q[:, 0]), shard.rows - 1)
-            hit = (shard.hi[pos] == q[:, 0]) & (shard.lo[pos] == q[:, 1])
+            pos, hit = _find_digests(shard.hi, shard.lo, digests[todo, 0], digests[todo, 1])
             where, pos = todo[hit], pos[hit]
-            order = np.argsort(pos, kind="stable")  # read the rows in file order
-            where, pos = where[order], pos[order]
             try:
                 got = shard.read(pos)
             except OSError as exc:  # gone or cut since it was opened: its rows are misses
@@ -498,9 +483,7 @@ class SignatureStore:
             found[where] = True
         if self._pending_count:
             todo = np.flatnonzero(~found)
-            q = digests[todo]
-            pos = np.minimum(np.searchsorted(self._pending_hi, q[:, 0]), self._pending_count - 1)
-            hit = (self._pending_hi[pos] == q[:, 0]) & (self._pending_lo[pos] == q[:, 1])
+            pos, hit = _find_digests(self._pending_hi, self._pending_lo, digests[todo, 0], digests[todo, 1])
             if hit.any():
                 try:
                     rows[todo[hit]] = self._spilled(self._pending_at[pos[hit]])
@@ -716,16 +699,15 @@ class SignatureStore:
     def _merge(self) -> None:
         """Rewrite every shard as one: repeats and rows failing their check left out;
         over the bound, rows this run did not use go, oldest shard first."""
-        shards = self._shards
         # Every row, newest shard first, so that the first of repeated keys is the newest.
-        hi = np.concatenate([s.hi for s in reversed(shards)])
-        lo = np.concatenate([s.lo for s in reversed(shards)])
-        source = np.concatenate([np.full(s.rows, k, dtype=np.int32) for k, s in enumerate(reversed(shards))])
-        pos = np.concatenate([np.arange(s.rows, dtype=np.int64) for s in reversed(shards)])
+        newest = self._shards[::-1]
+        hi = np.concatenate([s.hi for s in newest])
+        lo = np.concatenate([s.lo for s in newest])
+        source = np.concatenate([np.full(s.rows, k, dtype=np.int32) for k, s in enumerate(newest)])
+        pos = np.concatenate([np.arange(s.rows, dtype=np.int64) for s in newest])
         order, is_first = _sorted_digest_order(hi, lo)  # stable: the first of a digest is the newest
         first = np.sort(order[is_first])
         del order, is_first
-        newest = list(reversed(shards))
         good = np.zeros(len(hi), dtype=bool)
         for k, shard in enumerate(newest):
             rows_k = first[source[first] == k]
@@ -742,8 +724,7 @@ class SignatureStore:
             used = self._used_digests()
             is_used = np.zeros(len(keep), dtype=bool)
             if len(used):
-                at = np.minimum(np.searchsorted(used[:, 0], hi[keep]), len(used) - 1)
-                is_used = (used[at, 0] == hi[keep]) & (used[at, 1] == lo[keep])
+                _, is_used = _find_digests(used[:, 0], used[:, 1], hi[keep], lo[keep])
             # Used rows first, then the others newest first (``keep`` is in that order).
             ranked = np.concatenate([keep[is_used], keep[~is_used]])
             keep = ranked[:max(budget, int(is_used.sum()))]

@@ -25,6 +25,7 @@ import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import InputError, UsageError
@@ -462,23 +463,19 @@ def exchange_dirs(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(a), None, str(b))
 
 
-_RENAMEAT2: list = []
-
-
+@lru_cache(maxsize=1)
 def _renameat2():
-    if not _RENAMEAT2:
-        function = None
-        if sys.platform.startswith("linux"):
-            try:
-                import ctypes
-                function = ctypes.CDLL(None, use_errno=True).renameat2
-                function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
-                                     ctypes.c_uint]
-                function.restype = ctypes.c_int
-            except (OSError, AttributeError):
-                function = None
-        _RENAMEAT2.append(function)
-    return _RENAMEAT2[0]
+    """The C library's ``renameat2``, or None where there is none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
 
 
 def _temp_name(out: Path, kind: str) -> str:
@@ -496,12 +493,13 @@ def _temp_dir(out: Path, kind: str) -> tuple[Path, int | None]:
         _unlock(lock)
 
 
-def _lock(path: Path) -> int | None:
+def _lock(path: Path, flags: int = 0) -> int | None:
     """An open descriptor holding an exclusive lock on ``path``, or None where locks
-    are not available. The lock ends when the descriptor is closed or the process dies."""
+    are not available. The lock ends when the descriptor is closed or the process dies.
+    ``flags`` are added to the flags of :func:`os.open`."""
     if fcntl is None:
         return None
-    fd = os.open(path, os.O_RDONLY)
+    fd = os.open(path, os.O_RDONLY | flags)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -543,13 +541,8 @@ def remove_leftovers(out: Path) -> list[Path]:
     for entry in entries:
         path = Path(entry.path)
         try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        except OSError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:  # a live run's
-            os.close(fd)
+            fd = _lock(path, getattr(os, "O_NOFOLLOW", 0))
+        except OSError:  # gone, or a live run's
             continue
         try:
             if not _same_file(fd, path):
@@ -560,7 +553,7 @@ def remove_leftovers(out: Path) -> list[Path]:
                 path.unlink(missing_ok=True)
             removed.append(path)
         finally:
-            os.close(fd)
+            _unlock(fd)
     return removed
 
 

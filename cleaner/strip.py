@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 
 from .model import Edit, Page
-from .rules import Rule, RuleSet, core_span, fold
+from .rules import Rule, RuleSet, fold
 from .split import is_salutation, is_subtitle, piece_marker
 
 _ELLIPSIS_TAIL = re.compile(r"(?:\.{2,}|…+|。{3,})\s*$")
@@ -107,11 +107,15 @@ CHECKS: dict[str, Callable[[list[str], int], bool]] = {
 }
 
 
-def _in_scope(rule: Rule, rank_top: int, rank_bottom: int) -> bool:
+def _in_scope(rule: Rule, from_top: int, from_bottom: int, size: int) -> bool:
+    """Whether a line (its rank among the non-empty lines from each end, and the
+    length of its text without surrounding whitespace) is where ``rule`` applies."""
+    if rule.max_chars is not None and size > rule.max_chars:
+        return False
     if rule.where == "head":
-        return rank_top < rule.within
+        return from_top < rule.within
     if rule.where == "tail":
-        return rank_bottom < rule.within
+        return from_bottom < rule.within
     return True
 
 
@@ -142,21 +146,20 @@ def strip_boilerplate(page: Page, ruleset: RuleSet) -> Page:
     surrounding whitespace, in the folded view each rule asks for.
     """
     texts = [text for _, text in page.lines]
-    nonempty = [i for i, text in enumerate(texts) if text.strip()]
-    rank_top = {i: r for r, i in enumerate(nonempty)}
-    rank_bottom = {i: len(nonempty) - 1 - r for r, i in enumerate(nonempty)}
+    last = sum(1 for text in texts if text.strip()) - 1  # the rank of the last non-empty line
+    from_top = -1
     dropped_by: list[str | None] = [None] * len(texts)
     kept: list[tuple[int, str]] = []
     for i, (lineno, text) in enumerate(page.lines):
-        if i not in rank_top:
+        if not text.strip():
             kept.append((lineno, text))
             continue
-        start, end = core_span(text)
-        core = text[start:end]
+        from_top += 1
+        core = text.strip()  # what patterns see (before folding)
         views: dict[str, str] = {}  # per fold mode, made again only after a span rule cuts
         present: dict[str, frozenset[str]] = {}  # the characters of each view
         for rule in ruleset.rules:
-            if not (_in_scope(rule, rank_top[i], rank_bottom[i]) and rule.applies_to_length(core)):
+            if not _in_scope(rule, from_top, last - from_top, len(core)):
                 continue
             view = views.get(rule.fold)
             if view is None:
@@ -177,8 +180,7 @@ def strip_boilerplate(page: Page, ruleset: RuleSet) -> Page:
             text, cut = rule.rewrite(text)
             for piece in cut:
                 page.record(Edit("strip", rule.id, lineno, rule.action, piece))
-            start, end = core_span(text)
-            core = text[start:end]
+            core = text.strip()
             views, present = {}, {}
         if dropped_by[i] is None and text.strip():
             kept.append((lineno, text))

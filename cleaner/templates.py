@@ -385,7 +385,7 @@ def template_id(key: str) -> str:
     >>> len(template_id("x")) == 8 and template_id("x") == template_id("x")
     True
     """
-    return f"{_h64(key) >> 32:08x}"
+    return f"{_h32(key):08x}"
 
 
 _EDGE = 0  # the neighbour of the first and last line of a page

@@ -30,6 +30,20 @@ def tree(folder: Path) -> dict[str, bytes] | None:
     return found
 
 
+def group_processes(pgid: int) -> list[int]:
+    """Live (not zombie) processes of a process group, from /proc (Linux)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
 @pytest.fixture(scope="session")
 def ruleset():
     return load_rules()

@@ -16,20 +16,14 @@ import cleaner.batch
 from cleaner.batch import WorkerError, chunk_size, default_jobs, map_pages
 from cleaner.cache import PageCache, digest, file_digest, page_digest, pack, unpack
 from cleaner.model import Page
-from cleaner.pipeline import clean_page, decode_file, strip_page
+from cleaner.pipeline import clean_page, decode_and_strip, decode_file
 from cleaner.rules import load_rules
 from cleaner.store import list_inputs
+from conftest import RAW, ROOT, group_processes
 
-ROOT = Path(__file__).resolve().parents[1]
-RAW = ROOT / "raw"
 
 
 # Stage functions for the map: module-level, so worker processes can run them.
-
-def decode_and_strip(item: tuple[Path, str], ruleset) -> Page:
-    path, source = item
-    return strip_page(decode_file(path, source), ruleset)
-
 
 def decode_and_clean(item: tuple[Path, str], ruleset) -> Page:
     path, source = item
@@ -313,28 +307,13 @@ def test_workers_die_with_a_killed_parent():
     assert proc.stdout.readline().strip() == b"started"
     time.sleep(1.0)  # the workers are busy now
     group = proc.pid
-    assert len(_members(group)) >= 2
+    assert len(group_processes(group)) >= 2
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     deadline = time.monotonic() + 5
-    while _members(group) and time.monotonic() < deadline:
+    while group_processes(group) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _members(group) == []
-
-
-def _members(group: int) -> list[int]:
-    """Live processes of a process group (zombies do not count)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == group and fields[0] != "Z":
-            found.append(int(entry.name))
-    return found
+    assert group_processes(group) == []
 
 
 # -- a worker that dies, a system without process pools ----------------------------------

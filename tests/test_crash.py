@@ -22,7 +22,7 @@ import pytest
 import cleaner.store as store
 from benchmarks import synth
 from cleaner.store import atomic_dir, exchange_dirs, output_snapshot, remove_leftovers, same_tree
-from conftest import tree
+from conftest import group_processes, tree
 
 ROOT = Path(__file__).resolve().parents[1]
 CLEANER = [sys.executable, "-c", "from cleaner.cli import main; main()"]
@@ -64,20 +64,6 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "gone"
-
-
-def _group(pgid: int) -> list[int]:
-    """Live (not zombie) processes of a process group."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == pgid and fields[0] != "Z":
-                found.append(int(entry.name))
-    return found
 
 
 def watch(proc: subprocess.Popen, out: Path, allowed: list, until, every: float = 0.03) -> int:
@@ -137,9 +123,9 @@ def test_killed_runs_leave_a_complete_output_and_the_next_run_completes(tmp_path
             killed += 1
         proc.wait()
         deadline = time.monotonic() + 5
-        while _group(proc.pid) and time.monotonic() < deadline:
+        while group_processes(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert _group(proc.pid) == [], "a worker outlived the killed run"
+        assert group_processes(proc.pid) == [], "a worker outlived the killed run"
         assert tree(out) in allowed
     assert killed >= 3, "the runs ended before they could be killed: make the corpus bigger"
 
