@@ -188,13 +188,23 @@ def print_table(timings: list[Timing], samples: list[Sample]) -> None:
 
 
 def print_ratios(pairs: list[tuple[Timing, Timing]]) -> None:
-    """Speed of each of our arms as a multiple of its baseline's."""
-    print(f"\nspeed ratio, ours / baseline (best of {REPEATS}; target ≥ {TARGET_RATIO:g}×):")
-    for ours, base in pairs:
+    """Speed of each of our arms as a multiple of its baseline's.
+
+    The target applies to the first pair, the like-for-like one: both arms
+    decide the encoding and decode, and give identical text. The other two
+    do work the baseline does not (tidying; reading, hashing and splitting),
+    so they are shown for scale, without a verdict.
+    """
+    print(f"\nspeed ratio, ours / baseline (best of {REPEATS}):")
+    for i, (ours, base) in enumerate(pairs):
         ratio = base.seconds / ours.seconds
-        verdict = "met" if ratio >= TARGET_RATIO else "NOT met"
+        if i == 0:
+            verdict = f"target ≥ {TARGET_RATIO:g}×, " + ("met" if ratio >= TARGET_RATIO else "NOT met")
+        else:
+            verdict = "for scale"
         print(f"  {ours.arm:<14} / {base.arm:<26} {ratio:6.1f}×  {verdict}")
-    print("  (decode_file also reads, hashes and splits each file; the baseline does not)")
+    print("  (decode+tidy also decodes entities, unifies line endings, NFC-normalizes and removes\n"
+          "   controls; decode_file also reads, hashes and splits each file; the baseline does neither)")
 
 
 def print_by_encoding(samples: list[Sample]) -> None:
