@@ -44,6 +44,31 @@ def group_processes(pgid: int) -> list[int]:
     return found
 
 
+def seconds_capped(fn, cap: float) -> float:
+    """How long ``fn()`` takes, stopped by an alarm after ``cap`` seconds (then ``cap``).
+
+    For regexes that may backtrack for hours: the alarm interrupts the search
+    between two steps of the engine. Needs SIGALRM (not on Windows).
+    """
+    import signal
+    import time
+
+    def stop(*_):
+        raise TimeoutError
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    start = time.perf_counter()
+    try:
+        signal.setitimer(signal.ITIMER_REAL, cap)
+        fn()
+    except TimeoutError:
+        return cap
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    return time.perf_counter() - start
+
+
 @pytest.fixture(scope="session")
 def ruleset():
     return load_rules()

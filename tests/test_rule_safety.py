@@ -10,7 +10,6 @@ kind that it gets through at once.
 from __future__ import annotations
 
 import signal
-import time
 
 import pytest
 from typer.testing import CliRunner
@@ -20,6 +19,7 @@ from cleaner.errors import RuleError
 from cleaner.model import Page
 from cleaner.rules import backtracking_problems, fold, load_rules
 from cleaner.strip import strip_boilerplate
+from conftest import seconds_capped
 
 runner = CliRunner()
 
@@ -98,21 +98,8 @@ def _seconds(pattern: str, text: str, cap: float) -> float:
     import re
 
     compiled = re.compile(pattern)
-
-    def stop(*_):
-        raise TimeoutError
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    start = time.perf_counter()
-    try:
-        signal.setitimer(signal.ITIMER_REAL, cap)
-        compiled.search(fold(text))
-    except TimeoutError:
-        pass
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-    return time.perf_counter() - start
+    folded = fold(text)
+    return seconds_capped(lambda: compiled.search(folded), cap)
 
 
 @pytest.mark.parametrize(("pattern", "attack"), DANGEROUS, ids=[p for p, _ in DANGEROUS])
@@ -161,14 +148,4 @@ def test_shipped_rules_pass_the_backtracking_check():
 def test_whitespace_padded_line_is_stripped_quickly():
     ruleset = load_rules()
     page = Page(source="x", sha256="", size=0, lines=[(1, " " * 2000 + "下载"), (2, "同志们：")])
-
-    def stop(*_):
-        raise TimeoutError
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    try:
-        signal.setitimer(signal.ITIMER_REAL, 2.0)
-        strip_boilerplate(page, ruleset)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    assert seconds_capped(lambda: strip_boilerplate(page, ruleset), 2.0) < 2.0
