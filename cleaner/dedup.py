@@ -93,6 +93,13 @@ KEEP_POLICIES = ("first", "longest", "cleanest")
 # evidence that two particular speeches copy each other, and counting it for
 # every pair would be quadratic.
 FORMULA_SPREAD = 50
+# An LSH bucket with more paragraphs than BUCKET_CAP (a paragraph reposted
+# with small edits on many sites) pairs each of them with the bucket's first
+# BUCKET_LEADS in keep order only, not with every other: all pairs would cost
+# time quadratic in the number of copies. The first in keep order is the
+# original that the others are reported as copies of.
+BUCKET_CAP = 64
+BUCKET_LEADS = 8
 # Shingles whose exact Jaccard is computed per verification batch.
 VERIFY_ELEMENTS = 1 << 20
 SIGN_BATCH = 8192
@@ -520,9 +527,23 @@ def band_keys(rows: np.ndarray, bands: int, rows_per_band: int) -> np.ndarray:
     return out
 
 
-def _bucket_pairs(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair of rows with the same value in ``column`` (lower index first)."""
-    order = np.argsort(column, kind="stable")
+def _bucket_pairs(column: np.ndarray, rank: np.ndarray, cap: int = BUCKET_CAP,
+                  leads: int = BUCKET_LEADS) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of rows with the same value in ``column`` (lower index first).
+
+    A bucket of at most ``cap`` rows gives every pair. In a larger one, only
+    its first ``leads`` rows by ``rank`` are paired with the others (and with
+    each other), so a bucket of m rows gives about ``leads * m`` pairs.
+
+    >>> column, rank = np.array([5, 5, 5, 5, 1]), np.array([3, 2, 1, 0, 4])
+    >>> sorted(zip(*(p.tolist() for p in _bucket_pairs(column, rank))))
+    [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
+    >>> sorted(zip(*(p.tolist() for p in _bucket_pairs(column, rank, cap=3, leads=1))))
+    [(0, 3), (1, 3), (2, 3)]
+    >>> sorted(zip(*(p.tolist() for p in _bucket_pairs(column, rank, cap=4, leads=1))))  # row 3 ranks first
+    [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
+    """
+    order = np.lexsort((rank, column))
     values = column[order]
     n = len(values)
     if n < 2:
@@ -533,27 +554,34 @@ def _bucket_pairs(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     run_id = np.cumsum(new) - 1
     run_start = np.flatnonzero(new)
     run_end = np.append(run_start[1:], n)
-    after = run_end[run_id] - np.arange(n) - 1  # later members of the same run
-    first = np.repeat(np.arange(n), after)
+    at = np.arange(n)
+    after = run_end[run_id] - at - 1  # later members of the same run
+    # In a run over cap, rows after the leads are paired by the leads only.
+    after[((run_end - run_start)[run_id] > cap) & (at - run_start[run_id] >= leads)] = 0
+    first = np.repeat(at, after)
     second = first + 1 + _ragged_arange(after)
     a, b = order[first], order[second]
     return np.minimum(a, b), np.maximum(a, b)
 
 
-def candidate_pairs(bands: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def candidate_pairs(bands: np.ndarray, rank: np.ndarray | None = None, cap: int = BUCKET_CAP,
+                    leads: int = BUCKET_LEADS) -> tuple[np.ndarray, np.ndarray]:
     """Pairs ``(i, j)``, ``i < j``, of rows equal in at least one band, sorted.
 
     The pairs datasketch's ``MinHashLSH`` gives when every row is inserted
-    and queried (``test_dedup`` checks it).
+    and queried (``test_dedup`` checks it), as long as no bucket holds more
+    than ``cap`` rows; a larger bucket pairs its rows with its first ``leads``
+    by ``rank`` (default: row order) only (see :func:`_bucket_pairs`).
 
     >>> bands = np.array([[1, 9], [1, 8], [2, 8], [3, 7]], dtype=np.uint64)
     >>> [p.tolist() for p in candidate_pairs(bands)]
     [[0, 1], [1, 2]]
     """
     n = len(bands)
+    rank = np.arange(n) if rank is None else rank
     codes = [np.empty(0, np.int64)]
     for b in range(bands.shape[1]):
-        i, j = _bucket_pairs(bands[:, b])
+        i, j = _bucket_pairs(bands[:, b], rank, cap, leads)
         codes.append(np.unique(i * n + j))
     merged = np.unique(np.concatenate(codes))
     return merged // max(n, 1), merged % max(n, 1)
@@ -820,6 +848,14 @@ def _sign_groups(texts: _Texts, index: _Index, settings: DedupSettings,
     return out
 
 
+def _group_rank(index: _Index, speech_rank: np.ndarray, width: int) -> np.ndarray:
+    """Per long group, the keep-order position of its first paragraph in keep order."""
+    rows = np.flatnonzero(index.kind == LONG)
+    rank = np.full(len(index.long_first), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(rank, index.group[rows], speech_rank[index.speech[rows]] * width + index.para[rows])
+    return rank
+
+
 def _group_speeches(index: _Index) -> tuple[np.ndarray, np.ndarray]:
     """Per long group: the speech of its first paragraph, and whether it spans speeches."""
     n = len(index.long_first)
@@ -1071,7 +1107,18 @@ def find_duplicates(
     with timer("signatures"):
         bands = _sign_groups(texts, index, settings, sign)
     with timer("candidates"):
-        i, j = candidate_pairs(bands)
+        speech_chars = np.bincount(index.speech, weights=index.chars,
+                                   minlength=len(corpus)).astype(np.int64)
+        chars = speech_chars.tolist()
+        # Reference speeches first: they are the originals. Without meta they
+        # cannot be ranked by cleanliness and keep their corpus order.
+        ref_policy = "first" if settings.keep == "cleanest" else settings.keep
+        order = keep_order(chars[:n_ref], ref_policy) + [
+            n_ref + s for s in keep_order(chars[n_ref:], settings.keep, meta)]
+        width = int(np.diff(index.speech_start).max(initial=0)) + 1
+        speech_rank = np.empty(len(corpus), dtype=np.int64)
+        speech_rank[order] = np.arange(len(corpus))
+        i, j = candidate_pairs(bands, _group_rank(index, speech_rank, width))
         del bands
         first_speech, multi = _group_speeches(index)
         cross = multi[i] | multi[j] | (first_speech[i] != first_speech[j])
@@ -1091,20 +1138,11 @@ def find_duplicates(
         near = sim >= settings.lsh_at
         candidates = _Graph.of(n_groups, i[near], j[near], sim[near])
     with timer("speeches"):
-        speech_chars = np.bincount(index.speech, weights=index.chars,
-                                   minlength=len(corpus)).astype(np.int64)
-        chars = speech_chars.tolist()
-        # Reference speeches first: they are the originals. Without meta they
-        # cannot be ranked by cleanliness and keep their corpus order.
-        ref_policy = "first" if settings.keep == "cleanest" else settings.keep
-        order = keep_order(chars[:n_ref], ref_policy) + [
-            n_ref + s for s in keep_order(chars[n_ref:], settings.keep, meta)]
         dups, formulas = _speech_duplicates(texts, index, order, candidates, settings, n_ref)
         # Paragraphs of kept speeches come first, each set in keep order.
         speech_priority = np.empty(len(corpus), dtype=np.int64)
         for r, s in enumerate(order):
             speech_priority[s] = r + (len(corpus) if s in dups else 0)
-        width = int(np.diff(index.speech_start).max(initial=0)) + 1
         priority = speech_priority[index.speech] * width + index.para
     with timer("clusters"):
         stars = _stars(index, priority, links)

@@ -237,6 +237,39 @@ def test_candidate_pairs_are_the_rows_equal_in_some_band(rows):
     assert list(zip(i.tolist(), j.tolist())) == expected
 
 
+def test_a_large_bucket_pairs_its_rows_with_its_leads_only():
+    # 200 rows in one bucket: all pairs would be 19,900; the 8 first by rank
+    # are paired with every other row, and nothing else is.
+    bands = np.zeros((200, 1), dtype=np.uint64)
+    rank = np.arange(200)[::-1]  # the last rows rank first
+    i, j = candidate_pairs(bands, rank)
+    leads = set(range(192, 200))
+    assert len(i) == 8 * 199 - 28
+    assert all(x in leads or y in leads for x, y in zip(i.tolist(), j.tolist()))
+    assert list(zip(i.tolist(), j.tolist())) == sorted(set(zip(i.tolist(), j.tolist())))
+
+
+def test_a_paragraph_reposted_with_edits_many_times_costs_linear_pairs():
+    # 1,500 speeches, each the same paragraph with two characters changed: all
+    # of them near-duplicates of one another. The kept one is the original of
+    # every copy, and every speech but it is its duplicate; the candidate pairs
+    # grow with the copies, not with their square (all pairs: 1,122,751).
+    rng = random.Random(5)
+    base = paragraph_key(reposts.seed_pool()[0])[:120]
+    speeches = []
+    for n in range(1_500):
+        chars = list(base)
+        for _ in range(2):
+            chars[rng.randrange(len(chars))] = rng.choice("教育工作会议学校发展")
+        speeches.append((f"s{n}#1", ["".join(chars)]))
+    result = find_duplicates(speeches, DedupSettings(keep="first"))
+    assert result.stats["candidate_pairs"] < 100 * len(speeches)
+    assert len(result.clusters) == 1
+    original, *copies = result.clusters[0].members
+    assert original.doc == "s0#1" and len(copies) == len(speeches) - 1
+    assert len(result.speech_duplicates) == len(speeches) - 1
+
+
 def test_default_signatures_are_datasketch_with_token_hash():
     s = DedupSettings()
     keys = seed_keys(20)
