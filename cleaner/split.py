@@ -238,10 +238,12 @@ def split_speeches(page: Page) -> Page:
             body = body[1:]  # the start line carries the title
             if body and piece_marker(texts[begin]) == "" and _same(texts[body[0]], title):
                 body = body[1:]  # a bare marker's title line
-            while body and _same(texts[body[0]], title):
-                page.record(Edit("split", "split.repeated-title", lines[body[0]][0],
-                                 "drop_line", texts[body[0]]))
-                body = body[1:]  # a title repeated under itself
+            skip = 0  # a title repeated under itself (advance, then slice once)
+            while skip < len(body) and _same(texts[body[skip]], title):
+                page.record(Edit("split", "split.repeated-title", lines[body[skip]][0],
+                                 "drop_line", texts[body[skip]]))
+                skip += 1
+            body = body[skip:]
         subtitles = []
         if title is not None:
             n = title_block([texts[i] for i in body])

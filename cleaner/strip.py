@@ -119,25 +119,6 @@ def _in_scope(rule: Rule, from_top: int, from_bottom: int, size: int) -> bool:
     return True
 
 
-def in_list_under(follows: tuple[str, ...], texts: list[str], dropped_by: list[str | None],
-                  i: int) -> bool:
-    """True when line ``i`` is in the run of dropped lines right under a line
-    that one of the rules ``follows`` dropped: no blank or kept line between.
-
-    >>> texts = ["相关文章", "· 标题甲 2023-11-29", "标题乙"]
-    >>> in_list_under(("portal.related-heading",), texts, ["portal.related-heading", "portal.link-list-item"], 2)
-    True
-    >>> in_list_under(("portal.related-heading",), ["相关文章", "", "标题乙"], ["portal.related-heading", None], 2)
-    False
-    """
-    j = i - 1
-    while j >= 0 and texts[j].strip() and dropped_by[j] is not None:
-        if dropped_by[j] in follows:
-            return True
-        j -= 1
-    return False
-
-
 def strip_boilerplate(page: Page, ruleset: RuleSet) -> Page:
     """Apply every rule to every line of ``page`` (in place) and return it.
 
@@ -149,10 +130,16 @@ def strip_boilerplate(page: Page, ruleset: RuleSet) -> Page:
     last = sum(1 for text in texts if text.strip()) - 1  # the rank of the last non-empty line
     from_top = -1
     dropped_by: list[str | None] = [None] * len(texts)
+    # The rules that dropped the lines of the current run: the non-blank dropped
+    # lines right above line i. A blank line or a line no rule dropped ends it.
+    # A ``follows`` rule drops a line only inside a run that one of its rules
+    # is in (a list right under its heading), checked without walking back.
+    run: set[str] = set()
     kept: list[tuple[int, str]] = []
     for i, (lineno, text) in enumerate(page.lines):
         if not text.strip():
             kept.append((lineno, text))
+            run.clear()
             continue
         from_top += 1
         core = text.strip()  # what patterns see (before folding)
@@ -172,7 +159,7 @@ def strip_boilerplate(page: Page, ruleset: RuleSet) -> Page:
                 continue
             if rule.action == "drop_line":
                 if ((rule.requires is None or CHECKS[rule.requires](texts, i))
-                        and (not rule.follows or in_list_under(rule.follows, texts, dropped_by, i))):
+                        and (not rule.follows or not run.isdisjoint(rule.follows))):
                     page.record(Edit("strip", rule.id, lineno, "drop_line", text))
                     dropped_by[i] = rule.id
                     break
@@ -182,8 +169,12 @@ def strip_boilerplate(page: Page, ruleset: RuleSet) -> Page:
                 page.record(Edit("strip", rule.id, lineno, rule.action, piece))
             core = text.strip()
             views, present = {}, {}
-        if dropped_by[i] is None and text.strip():
-            kept.append((lineno, text))
+        if dropped_by[i] is None:
+            run.clear()
+            if text.strip():
+                kept.append((lineno, text))
+        else:
+            run.add(dropped_by[i])
     page.lines = kept
     page.stages.append("strip")
     return page

@@ -769,34 +769,52 @@ def find_candidates(counter: TemplateCounter, settings: TemplateSettings | None 
     # a line: being beside a template that every page carries says nothing.
     learned = [h for h in open_keys
                if decided[h].learned and counter.stats[h].files <= total / 2]
+    # The answer depends on the sketch alone: keys in the same files share it.
+    within: dict[tuple[int, ...], int | None] = {}
     for h in open_keys:
         stats, candidate = counter.stats[h], decided[h]
         if candidate.learned or written_in_sentences(stats.key):
             continue
-        for other in learned:
-            if sketch_containment(stats.sketch, counter.stats[other].sketch,
-                                  counter.sketch) >= settings.within_share:
-                candidate.evidence.append(f"within:{decided[other].id}")
-                candidate.decision = "learned"
-                break
+        sketch = tuple(stats.sketch)
+        if sketch not in within:
+            within[sketch] = next(
+                (other for other in learned
+                 if sketch_containment(stats.sketch, counter.stats[other].sketch,
+                                       counter.sketch) >= settings.within_share), None)
+        other = within[sketch]
+        if other is not None:
+            candidate.evidence.append(f"within:{decided[other].id}")
+            candidate.decision = "learned"
     return [decided[h] for h, _ in eligible]
 
 
 def _siblings(counter: TemplateCounter, keys: list[int], settings: TemplateSettings) -> dict[int, int]:
     """For each key, how many of the other keys occur in nearly the same files
-    (zero unless at least ``min_siblings`` do)."""
+    (zero unless at least ``min_siblings`` do).
+
+    Keys in the same number of files with the same sketch are compared as
+    one group: a site's template lines are often on exactly the same pages,
+    and comparing them pair by pair would take time quadratic in their number.
+    """
     size = counter.sketch
-    found = {h: 0 for h in keys}
-    ordered = sorted(keys, key=lambda h: (counter.stats[h].files, counter.stats[h].key))
-    for i, a in enumerate(ordered):
-        fa = counter.stats[a].files
-        for b in ordered[i + 1:]:
-            if fa < settings.sibling_jaccard * counter.stats[b].files:
+    groups: dict[tuple[int, tuple[int, ...]], list[int]] = {}
+    for h in keys:
+        stats = counter.stats[h]
+        groups.setdefault((stats.files, tuple(stats.sketch)), []).append(h)
+    ordered = sorted(groups)  # by number of files first
+    found = dict.fromkeys(range(len(ordered)), 0)
+    for i, (fa, sa) in enumerate(ordered):
+        if sketch_jaccard(list(sa), list(sa), size) >= settings.sibling_jaccard:
+            found[i] += len(groups[fa, sa]) - 1
+        for j in range(i + 1, len(ordered)):
+            fb, sb = ordered[j]
+            if fa < settings.sibling_jaccard * fb:
                 break  # sets this much larger cannot be similar enough
-            if sketch_jaccard(counter.stats[a].sketch, counter.stats[b].sketch, size) >= settings.sibling_jaccard:
-                found[a] += 1
-                found[b] += 1
-    return {h: n if n >= settings.min_siblings else 0 for h, n in found.items()}
+            if sketch_jaccard(list(sa), list(sb), size) >= settings.sibling_jaccard:
+                found[i] += len(groups[fb, sb])
+                found[j] += len(groups[fa, sa])
+    counts = {h: found[i] for i, group in enumerate(ordered) for h in groups[group]}
+    return {h: counts[h] if counts[h] >= settings.min_siblings else 0 for h in keys}
 
 
 # --------------------------------------------------------------------------

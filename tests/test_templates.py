@@ -485,6 +485,29 @@ def test_a_line_counts_once_per_file():
     assert counter.files == 4
 
 
+def test_lines_in_the_same_files_are_compared_as_one_group(monkeypatch):
+    # A site whose pages share 1,500 chrome lines: comparing every pair of
+    # them (1,124,250 sketch comparisons) would take time quadratic in the
+    # lines; lines in the same files are one group, and each line still
+    # counts all the others as its cluster.
+    import cleaner.templates as templates
+
+    rng = random.Random("menu")
+    menu = ["".join(rng.choice("导航栏目频道专题首页资讯服务互动下载排行") for _ in range(6)) + f" {n}"
+            for n in range(1_500)]
+    counter = TemplateCounter()
+    for i in range(4):
+        counter.add(["同志们：", *menu, "谢谢大家！"], f"p{i}.txt")
+    calls = []
+    compare = templates.sketch_jaccard
+    monkeypatch.setattr(templates, "sketch_jaccard", lambda *a: calls.append(1) or compare(*a))
+    candidates = find_candidates(counter)
+    assert len(calls) < 100
+    keys = len(set(map(mask_line, menu)))
+    clustered = [c for c in candidates if f"cluster:{keys - 1}" in c.evidence]
+    assert len(clustered) == keys > 1_000
+
+
 def test_add_takes_pages_pairs_and_strings_alike():
     pages = _chrome_pages(4)
     counters = [TemplateCounter() for _ in range(3)]
