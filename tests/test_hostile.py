@@ -574,6 +574,21 @@ def test_long_line_under_the_limit_is_cleaned_with_bounded_memory(tmp_path, base
     assert peak - baseline_rss < 40 * size
 
 
+def test_lines_built_to_make_patterns_backtrack_are_cleaned_at_once(tmp_path):
+    # Runs of no-break spaces and of forum junk symbols inside a sentence:
+    # rules that retried the run from every position took hours on such lines
+    # (a 39 KB file took 8 minutes); every step is linear on them now, and
+    # the timeout only keeps a regression from hanging the suite.
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    lines = ["同志们：", "今天我们召开会议。" + "\u00a0 " * 50_000 + "下面我讲三点意见。",
+             "要认真学习。" + "% [" * 20_000 + "贯彻落实。", "教 育 局 长 " * 10_000 + "。"]
+    (raw / "page.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, stderr, _ = _run_in_subprocess(raw, tmp_path / "out", timeout=120)
+    assert code == 0, stderr
+    assert [r["source"] for r in records(tmp_path / "out")] == ["page.txt"]
+
+
 @MEMORY
 def test_a_million_empty_lines_stay_bounded(tmp_path, baseline_rss):
     raw = seed_raw(tmp_path / "raw")
