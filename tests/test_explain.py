@@ -5,6 +5,7 @@ plus what was put in) gives exactly the pipeline's output for every seed.
 """
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from cleaner.explain import (
 from cleaner.model import Page
 from cleaner.pipeline import decode_file
 from cleaner.rules import load_rules
+from conftest import seconds_capped
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "raw"
@@ -378,3 +380,42 @@ def test_biggest_seed_is_fast(ruleset):
     trace = trace_page(decode_file(RAW / name, name), ruleset)
     lines = list(render(trace))
     assert lines and time.perf_counter() - start < 5  # about 0.1 s on a laptop
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="甲乙，,。 \n12", max_size=120), st.text(alphabet="甲乙，,。 \n12", max_size=120))
+def test_walked_regions_turn_a_into_b(a, b):
+    # No matcher and a short window: the walk that takes over from SequenceMatcher on costly lines.
+    regions = diff_regions(a, b, window=3, budget=0)
+    assert apply_regions(a, b, regions) == b
+    for (i1, i2, j1, j2), nxt in zip(regions, regions[1:] + [(len(a), len(a), len(b), len(b))]):
+        assert i1 <= i2 <= nxt[0] and j1 <= j2 <= nxt[2]
+        assert (i1, j1) != (i2, j2)
+
+
+def capped_diff(a: str, b: str, cap: float = 10):
+    """``diff_regions(a, b)``, asserting it took well under ``cap`` seconds (an alarm stops it there)."""
+    found = []
+    assert seconds_capped(lambda: found.append(diff_regions(a, b)), cap) < cap
+    return found[0]
+
+
+def test_spaced_out_text_is_diffed_in_about_linear_time():
+    # PDF-extracted text often has a space between every character, and normalize
+    # deletes them all: no 8 characters agree anywhere. SequenceMatcher took about
+    # the cube of the length (minutes here); the walk takes a fraction of a second.
+    rng = random.Random(0)
+    text = "".join(rng.choice("教育局长在全市工作会议上的讲话") for _ in range(3000))
+    spaced = " ".join(text)
+    regions = capped_diff(spaced, text)
+    assert apply_regions(spaced, text, regions) == text
+    assert len(regions) == len(text) - 1  # each space is a deletion of its own
+    assert all(spaced[i1:i2] == " " and j1 == j2 for i1, i2, j1, j2 in regions)
+
+
+def test_every_other_character_changed_is_diffed_in_about_linear_time():
+    commas = "教," * 3000
+    widened = commas.replace(",", "，")
+    regions = capped_diff(commas, widened)
+    assert apply_regions(commas, widened, regions) == widened
+    assert all(commas[i1:i2] == "," and widened[j1:j2] == "，" for i1, i2, j1, j2 in regions)
