@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import re
 import statistics
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
+from itertools import accumulate
 
 from .model import Edit, Page
 from .split import is_salutation, piece_marker
@@ -55,6 +57,10 @@ PREVIEW_MIN_MEDIAN_CHARS = 120
 WRAP_MIN_CHARS = 40
 BLANK_LAYOUT_SHARE = 0.4
 TITLE_BLOCK_MAX_CHARS = 300
+# Salutations (split.is_salutation: at most 40 characters) and piece markers are
+# short lines: text longer than this is not asked about them, so that a long
+# paragraph is not copied out again at every space or line that may continue it.
+SHORT_LINE_MAX_CHARS = 200
 
 
 def _ends_sentence(text: str) -> bool:
@@ -135,12 +141,27 @@ def page_number_chain(values: list[int]) -> list[int]:
     >>> page_number_chain([])
     []
     """
-    best: list[list[int]] = []
+    # The longest chain ending at index i extends the longest one ending at an
+    # earlier value 1 to PAGE_STEP_MAX below v, the earliest on a tie. Keeping
+    # the best chain ending at each value so far makes that PAGE_STEP_MAX
+    # look-ups instead of a scan of every earlier index (quadratic on long
+    # previews); chains are kept as links back, rebuilt once at the end.
+    ending: dict[int, tuple[int, int]] = {}  # value -> (length, earliest index) of its longest chain
+    link: list[int] = []  # index -> the index before it in its chain, -1 for none
+    end, longest = -1, 0
     for i, v in enumerate(values):
-        chain = max((best[j] for j in range(i) if 0 < v - values[j] <= PAGE_STEP_MAX),
-                    key=len, default=[])
-        best.append(chain + [i])
-    return max(best, key=len, default=[])
+        length, before = max((ending[u] for u in range(v - PAGE_STEP_MAX, v) if u in ending),
+                             key=lambda chain: (chain[0], -chain[1]), default=(0, -1))
+        link.append(before)
+        if length + 1 > ending.get(v, (0, -1))[0]:
+            ending[v] = (length + 1, i)
+        if length + 1 > longest:
+            end, longest = i, length + 1
+    chain = []
+    while end >= 0:
+        chain.append(end)
+        end = link[end]
+    return chain[::-1]
 
 
 def drop_page_numbers(text: str, bound: int) -> tuple[str, list[tuple[int, str]]]:
@@ -172,12 +193,54 @@ def drop_page_numbers(text: str, bound: int) -> tuple[str, list[tuple[int, str]]
     return "".join(out), removed
 
 
-def _tail_clause(text: str) -> str:
-    """What follows the last sentence or clause break (。！？；：) in ``text``."""
-    for i in range(len(text) - 1, -1, -1):
-        if text[i] in _BREAK_AFTER:
-            return text[i + 1:]
-    return text
+def _last_break(text: str) -> int:
+    """Index of the last sentence or clause break (。！？；：) in ``text``, -1 when none.
+
+    >>> _last_break("一、认清形势。肯定成绩；正视差距"), _last_break("正视差距")
+    (11, -1)
+    """
+    return max(map(text.rfind, _BREAK_AFTER))
+
+
+class _OpenParagraph:
+    """The paragraph :func:`split_flattened` is building: ``text[start:end]``, which only grows.
+
+    What :func:`_break_between` asks of it (its last clause, its last
+    character, its length without the spaces around it) is updated from each
+    added stretch of text, so no question rescans the whole paragraph:
+    rescanning it at every space took quadratic time.
+    """
+
+    __slots__ = ("text", "start", "end", "clause", "first", "solid_end", "last")
+
+    def __init__(self, text: str, start: int) -> None:
+        self.text, self.start, self.end = text, start, start
+        self.clause = start  # where its last clause starts: after its last 。！？；：
+        self.first = -1  # offset of its first non-space character, -1 while none
+        self.solid_end = start  # offset after its last non-space character
+        self.last = ""  # its last character that is not a closing quote or bracket, "" while none
+
+    def grow(self, end: int) -> None:
+        """Extend the paragraph to ``text[start:end]``."""
+        added = self.text[self.end:end]
+        brk = _last_break(added)
+        if brk >= 0:
+            self.clause = self.end + brk + 1
+        solid = added.rstrip()
+        if solid:
+            if self.first < 0:
+                self.first = self.end + len(added) - len(added.lstrip())
+            self.solid_end = self.end + len(solid)
+        kept = added.rstrip(_CLOSERS)
+        if kept:
+            self.last = kept[-1]
+        self.end = end
+
+    def stripped(self, limit: int) -> str | None:
+        """The paragraph without the spaces around it, or None when that is longer than ``limit``."""
+        if self.first < 0:
+            return ""
+        return self.text[self.first:self.solid_end] if self.solid_end - self.first <= limit else None
 
 
 # The end of a speech title, the start of a subtitle or date line: where title lines meet.
@@ -185,7 +248,7 @@ _TITLE_END = re.compile(r"(讲话|发言|致辞|讲话稿|发言稿|报告|总�
 _SUBTITLE_START = re.compile(r"^([—\-－]{1,3}|[（(]|在.{2,40}(讲话|发言|致辞)$)")
 
 
-def _break_between(left: str, right: str, head: bool) -> int | None:
+def _break_between(left: _OpenParagraph, right: str, head: bool) -> int | None:
     """Where the space between ``left`` and the next piece ``right`` of flattened text ends a paragraph.
 
     None when it does not; otherwise the offset in ``left`` where the last
@@ -193,20 +256,25 @@ def _break_between(left: str, right: str, head: bool) -> int | None:
     after the end of a sentence (``…三方面事情:一、认清形势`` / ``202X年…``).
     ``head``: the space is among the title lines at the top of the text.
     """
-    if not left or not right:
+    text, start, end = left.text, left.start, left.end
+    if start == end or not right:
         return None
-    if left.rstrip(_CLOSERS)[-1:] in _BREAK_AFTER or left[-1] in _BREAK_AFTER:
+    # left.last is "" when left is all closing quotes: that too counts as an end.
+    if left.last in _BREAK_AFTER or text[end - 1] in _BREAK_AFTER:
         return 0
-    if is_salutation(left.strip()) or is_salutation(re.split("[:：]", right, maxsplit=1)[0] + "："):
+    alone = left.stripped(SHORT_LINE_MAX_CHARS)
+    if (alone is not None and is_salutation(alone)) \
+            or is_salutation(re.split("[:：]", right, maxsplit=1)[0] + "："):
         return 0
     if _HEADING.match(right) or _ITEM.match(right):
         return 0
-    tail = _tail_clause(left)
-    heading = _HEADING.match(tail)
-    if heading and HEADING_MIN_CHARS <= len(tail) - heading.end() and len(tail) <= HEADING_MAX_CHARS \
-            and not _GAP.search(tail):
-        return len(left) - len(tail)  # a heading run into the text around it
-    if head and (_TITLE_END.search(left) or left[-1] in "）)" or _SUBTITLE_START.match(right)):
+    if end - left.clause <= HEADING_MAX_CHARS:  # a longer last clause is no heading: not copied out
+        tail = text[left.clause:end]
+        heading = _HEADING.match(tail)
+        if heading and HEADING_MIN_CHARS <= len(tail) - heading.end() and not _GAP.search(tail):
+            return left.clause - start  # a heading run into the text around it
+    # Spaces in the title block are few and near the top, so searching all of left there is cheap.
+    if head and (_TITLE_END.search(text, start, end) or text[end - 1] in "）)" or _SUBTITLE_START.match(right)):
         return 0  # one title line ends and the next (subtitle, date, byline) begins
     return None
 
@@ -251,22 +319,41 @@ def split_flattened(text: str) -> list[str]:
     ['我讲三方面事情:', '一、认清形势,肯定成绩', '202X年,是可喜的一年。']
     """
     paragraphs: list[str] = []
-    current = ""
-    pos = 0
+    para = _OpenParagraph(text, 0)  # a paragraph is a span of text: cut out once, when it ends
     head_end = _title_block_end(text)
     for m in _GAP.finditer(text):
-        current += text[pos:m.start()]
-        pos = m.end()
+        para.grow(m.start())
         after = _GAP.search(text, m.end())
         right = text[m.end():after.start() if after else len(text)]
-        cut = _break_between(current, right, m.start() < head_end)
-        if cut is None:
-            current += m.group()
-            continue
-        paragraphs += [current[:cut], current[cut:]]
-        current = ""
-    paragraphs.append(current + text[pos:])
+        cut = _break_between(para, right, m.start() < head_end)
+        if cut is not None:
+            paragraphs += [text[para.start:para.start + cut], text[para.start + cut:m.start()]]
+            para = _OpenParagraph(text, m.end())
+    paragraphs.append(text[para.start:])
     return [p for p in (p.strip() for p in paragraphs) if p]
+
+
+def _line_lookup(starts: list[tuple[int, int]]) -> Callable[[int], int]:
+    """From ``(offset, line)`` of each piece of a joined text to a function: offset → source line.
+
+    The line for an offset is the greatest among the pieces starting at or
+    before it (offsets below 0 count as 0), else the first piece's line.
+    Sorted offsets and a running maximum answer each offset by bisection,
+    not by a pass over every piece.
+
+    >>> line_at = _line_lookup([(0, 3), (5, 4), (5, 2), (9, 6)])
+    >>> [line_at(at) for at in (-2, 0, 4, 5, 8, 9, 100)]
+    [3, 3, 3, 4, 4, 6, 6]
+    """
+    ordered = sorted(starts)
+    offsets = [off for off, _ in ordered]
+    greatest = list(accumulate((ln for _, ln in ordered), max))
+
+    def line_at(at: int) -> int:
+        k = bisect_right(offsets, max(at, 0))
+        return greatest[k - 1] if k else starts[0][1]
+
+    return line_at
 
 
 def repair_previews(page: Page) -> Page:
@@ -298,18 +385,20 @@ def repair_previews(page: Page) -> Page:
         for lineno, body in pieces:
             starts.append((offset, lineno))
             offset += len(body)
-
-        def line_at(at: int) -> int:
-            return max((ln for off, ln in starts if off <= max(at, 0)), default=starts[0][1])
-
+        line_at = _line_lookup(starts)
         joined, numbers = drop_page_numbers("".join(body for _, body in pieces),
                                             bound=max(10, 2 * len(run)))
         for at, number in numbers:
             page.record(Edit("repair", "repair.page-number", line_at(at), "delete_span", number))
-        starts, offset = [], 0  # offsets again, in the text without page numbers
+        # Offsets again, in the text without page numbers. The numbers come in
+        # text order, so those before an offset are a prefix: bisect, then a prefix sum.
+        number_at = [at for at, _ in numbers]
+        removed_before = list(accumulate((len(n) for _, n in numbers), initial=0))
+        starts, offset = [], 0
         for lineno, body in pieces:
-            starts.append((offset - sum(len(n) for at, n in numbers if at < offset), lineno))
+            starts.append((offset - removed_before[bisect_left(number_at, offset)], lineno))
             offset += len(body)
+        line_at = _line_lookup(starts)
         paragraphs = split_flattened(joined)
         page.count("repair.flattened-split", max(0, len(paragraphs) - len(run)))
         search_from = 0
@@ -359,23 +448,73 @@ def _is_heading_line(text: str) -> bool:
             and not any(c in _TERMINAL + "；;" for c in text[:-1]) and text[-1] not in "；;，,、")
 
 
-def _continues(prev: str, nxt: str, blank_layout: bool, across_blank: bool = False) -> bool:
+class _OpenLine:
+    """A non-empty line in :func:`join_broken_lines`, with the lines joined onto it so far.
+
+    Its text is kept in pieces and joined once, when it is complete, and what
+    :func:`_continues` asks of it is updated from each joined line: rebuilding
+    and rescanning the growing paragraph at every join took quadratic time.
+    The text is ``lead + "".join(parts) + trail``: the spaces of its first
+    line's start and last line's end stay, those at each join go.
+    """
+
+    __slots__ = ("lead", "parts", "trail", "size", "punct", "last")
+
+    def __init__(self, text: str) -> None:
+        body = text.strip()
+        self.lead, self.trail = text[:len(text) - len(text.lstrip())], text[len(text.rstrip()):]
+        self.parts = [body]
+        self.size = len(body)  # without lead and trail
+        self.punct = bool(_SENTENCE_PUNCT.search(body))
+        self.last = body.rstrip(_CLOSERS)[-1:]  # last character but closing quotes, "" when none
+
+    def add(self, text: str) -> None:
+        """Join the (non-empty) line ``text``: with a space between two ASCII characters."""
+        body = text.strip()
+        glue = " " if self.parts[-1][-1:].isascii() and body[:1].isascii() else ""
+        self.parts += [glue, body]
+        self.trail = text[len(text.rstrip()):]
+        self.size += len(glue) + len(body)
+        self.punct = self.punct or bool(_SENTENCE_PUNCT.search(body))
+        kept = (glue + body).rstrip(_CLOSERS)
+        if kept:
+            self.last = kept[-1]
+
+    def short(self) -> str | None:
+        """The text without the spaces around it; None when joined and over :data:`SHORT_LINE_MAX_CHARS`.
+
+        A line on its own is its own text; a joined one is copied out only while short.
+        """
+        if len(self.parts) == 1:
+            return self.parts[0]
+        return "".join(self.parts) if self.size <= SHORT_LINE_MAX_CHARS else None
+
+    def text(self) -> str:
+        """The paragraph as it goes into the page: its pieces joined, once."""
+        return self.lead + "".join(self.parts) + self.trail
+
+
+def _continues(prev: _OpenLine, nxt: str, blank_layout: bool, across_blank: bool = False) -> bool:
     """Whether ``nxt`` continues the paragraph that ``prev`` broke off.
 
     ``across_blank``: blank lines stand between them (a page break, say).
     """
-    prev, nxt = prev.strip(), nxt.strip()
+    nxt = nxt.strip()
     inside_block = blank_layout and not across_blank  # no blank line between them
-    if not prev or not nxt or _ends_sentence(prev) or _starts_unit(nxt, items=not inside_block):
+    ends_sentence = bool(prev.last) and prev.last in _TERMINAL  # _ends_sentence, kept up to date
+    if not prev.size or not nxt or ends_sentence or _starts_unit(nxt, items=not inside_block):
         return False
-    if is_salutation(prev) or piece_marker(prev) is not None:
+    # A joined paragraph too long to copy out is no salutation and no piece marker (short
+    # lines; a line opening with a 第N篇 marker is never continued), nor a heading line.
+    alone = prev.short()
+    if alone is not None and (is_salutation(alone) or piece_marker(alone) is not None):
         return False
-    if not _SENTENCE_PUNCT.search(prev) or _is_heading_line(prev):
+    if not prev.punct or (alone is not None and _is_heading_line(alone)):
         return False  # a title or a heading line
     if inside_block:
         return True
     # Otherwise only a long line cut mid-sentence is a wrap.
-    return len(prev) >= WRAP_MIN_CHARS and prev[-1] not in "；;：:"
+    return prev.size >= WRAP_MIN_CHARS and prev.parts[-1][-1] not in "；;：:"
 
 
 def join_broken_lines(page: Page) -> Page:
@@ -395,18 +534,24 @@ def join_broken_lines(page: Page) -> Page:
         page.layout = "blank-line" if blank else "one-line"
     lines: list[tuple[int, str]] = []
     last = -1  # index in ``lines`` of the last non-empty line
+    para: _OpenLine | None = None  # that line with the lines joined onto it; its text goes in when complete
+
+    def close() -> None:
+        if para is not None and len(para.parts) > 1:
+            lines[last] = (lines[last][0], para.text())
+
     for lineno, text in page.lines:
         across = last >= 0 and last < len(lines) - 1
-        if text.strip() and last >= 0 and _continues(lines[last][1], text, blank, across):
-            prev_no, prev = lines[last]
-            glue = " " if prev.rstrip()[-1:].isascii() and text.lstrip()[:1].isascii() else ""
+        if text.strip() and para is not None and _continues(para, text, blank, across):
             del lines[last + 1:]  # the blank lines of a break inside a paragraph
-            lines[last] = (prev_no, prev.rstrip() + glue + text.lstrip())
+            para.add(text)
             page.count("repair.join-broken-line")
             continue
         lines.append((lineno, text))
         if text.strip():
-            last = len(lines) - 1
+            close()
+            last, para = len(lines) - 1, _OpenLine(text)
+    close()
     page.lines = lines
     return page
 

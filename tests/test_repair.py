@@ -118,3 +118,47 @@ def test_a_sentence_cut_by_blank_lines_is_rejoined():
     page = join_broken_lines(_page(list(lines)))
     assert [t for _, t in page.lines if t] == ["标题", cut + "教学常规落实”进行评估。", "二、下一步工作",
                                                 "同志们，要认真落实；", "抓课堂教学主阵地，打牢思想基础。"]
+
+
+def test_a_long_flattened_paragraph_is_split_in_linear_time():
+    # At every space, the paragraph built so far used to be copied and scanned
+    # back to its last clause break: quadratic, over a minute for these 66k
+    # characters without clause punctuation (now well under a second).
+    from conftest import seconds_capped
+
+    words = "教育 " * 22_000
+    result = {}
+    elapsed = seconds_capped(lambda: result.update(out=split_flattened(words + "工作。 二、振奋精神克难奋进 我们要努力。")), 10)
+    assert elapsed < 10, "splitting a long flattened paragraph took too long"
+    assert result["out"] == [words + "工作。", "二、振奋精神克难奋进", "我们要努力。"]
+
+
+def test_many_page_numbers_are_dropped_in_linear_time():
+    # Each candidate page number used to be compared with every earlier one:
+    # quadratic, minutes for these 48k candidates (now well under a second).
+    from conftest import seconds_capped
+
+    values = [2 + k // 50 for k in range(48_000)]  # each page number 50 times: one of each is a page's
+    text = "".join(f"教 {v} 育" for v in values)
+    lines = [f"{n}、{text[i:i + 600]}" for n, i in enumerate(range(0, len(text), 600), 1)]
+    result = {}
+    elapsed = seconds_capped(lambda: result.update(page=repair_page(_page(lines))), 10)
+    assert elapsed < 10, "dropping page numbers took too long"
+    page = result["page"]
+    assert page.layout == "preview"
+    dropped = [e.text for e in page.edits if e.rule == "repair.page-number"]
+    assert dropped == [f" {v} " for v in sorted(set(values))]
+
+
+def test_many_wrapped_lines_are_joined_in_linear_time():
+    # Each join used to rebuild the growing paragraph and strip and search it
+    # again: quadratic, over a minute for these 64k lines (now well under a second).
+    from conftest import seconds_capped
+
+    line = "这次年度教育工作会议是在全市推进三次创业加快跨越赶超的关键时期召开的，开好这次会议，"
+    result = {}
+    elapsed = seconds_capped(lambda: result.update(page=join_broken_lines(_page([line] * 64_000 + ["谢谢大家！"]))), 10)
+    assert elapsed < 10, "joining wrapped lines took too long"
+    page = result["page"]
+    assert page.lines == [(1, line * 64_000 + "谢谢大家！")]
+    assert page.counts["repair.join-broken-line"] == 64_000
