@@ -482,15 +482,21 @@ def _temp_name(out: Path, kind: str) -> str:
     return f".{out.name}.{kind}-"
 
 
-def _temp_dir(out: Path, kind: str) -> tuple[Path, int | None]:
+def _temp_dir(out: Path, kind: str, attempts: int = 100) -> tuple[Path, int | None]:
     """A new folder ``.<name>.<kind>-XXXX`` beside ``out``, locked while this process holds it."""
-    while True:
+    for _ in range(attempts):
         path = Path(tempfile.mkdtemp(prefix=_temp_name(out, kind), dir=out.parent))
-        lock = _lock(path)
-        # A cleanup that ran between mkdtemp and the lock may have removed it.
+        # Until it is locked, another run's cleanup (remove_leftovers) may take
+        # it for a leftover: remove it before the lock, hold its lock, or
+        # remove it after. Each time, this run makes another.
+        try:
+            lock = _lock(path)
+        except (FileNotFoundError, BlockingIOError):
+            continue
         if lock is None or _same_file(lock, path):
             return path, lock
         _unlock(lock)
+    raise OSError(f"could not make a locked temporary folder beside {out.name}")
 
 
 def _lock(path: Path, flags: int = 0) -> int | None:

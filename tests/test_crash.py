@@ -256,6 +256,31 @@ def test_leftovers_of_killed_runs_are_removed_but_not_a_live_runs(tmp_path):
     assert tree(out)["report.md"] == b"new\n"
 
 
+def test_a_temp_folder_taken_by_a_concurrent_cleanup_is_made_again(tmp_path, monkeypatch):
+    # Between making its temporary folder and locking it, a run can lose the
+    # folder to another run's cleanup of leftovers, which removes it or holds
+    # its lock. The run makes another folder instead of failing.
+    real_lock, calls, held = store._lock, [], []
+
+    def racing_lock(path, flags=0):
+        calls.append(path)
+        if len(calls) == 1:
+            shutil.rmtree(path)  # removed before the lock
+        elif len(calls) == 2:
+            held.append(real_lock(path))  # locked by the cleanup
+        return real_lock(path, flags)
+
+    monkeypatch.setattr(store, "_lock", racing_lock)
+    path, lock = store._temp_dir(tmp_path / "out", "tmp")
+    try:
+        assert len(calls) == 3 and path == calls[2] and path.is_dir()
+        with pytest.raises(BlockingIOError):
+            real_lock(path)  # this run holds it
+    finally:
+        store._unlock(lock)
+        store._unlock(held[0])
+
+
 def test_a_failed_block_leaves_the_previous_output(tmp_path):
     out = tmp_path / "out"
     make_output(out, FILES)
