@@ -4,6 +4,8 @@ RAW     ?= raw
 RULES   ?= rules
 BUILD   ?= build
 OUT     ?= clean
+# GNU coreutils' sha256sum, or shasum on macOS and the BSDs.
+SHA256  ?= $(shell command -v sha256sum >/dev/null 2>&1 && echo sha256sum || echo 'shasum -a 256')
 
 .DELETE_ON_ERROR:
 .PHONY: cleaner-all FORCE
@@ -15,20 +17,20 @@ cleaner-all: $(OUT)/corpus.jsonl
 # make finds unchanged after its recipe does not make anything after it rerun.
 $(BUILD)/raw.sha256: FORCE
 	@mkdir -p $(@D)
-	@{ $(CLEANER) --version && cd $(RAW) && find . -xtype f ! -path '*/.*' -print0 \
-	   | LC_ALL=C sort -z | xargs -0r sha256sum; } > $@.tmp
+	@{ $(CLEANER) --version && cd $(RAW) && find . ! -path '*/.*' \( -type f -print0 \
+	   -o -type l -exec test -f {} \; -print0 \) | LC_ALL=C sort -z | xargs -0 $(SHA256); } > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
 $(BUILD)/rules.sha256: FORCE
 	@mkdir -p $(@D)
 	@{ $(CLEANER) --version && find $(RULES) -maxdepth 1 -name '*.toml' ! -name encodings.toml \
-	   -print0 | LC_ALL=C sort -z | xargs -0r sha256sum; } > $@.tmp
+	   -print0 | LC_ALL=C sort -z | xargs -0 $(SHA256); } > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
 $(BUILD)/encodings.sha256: FORCE
 	@mkdir -p $(@D)
 	@{ $(CLEANER) --version && find $(RULES) -maxdepth 1 -name encodings.toml \
-	   -print0 | xargs -0r sha256sum; } > $@.tmp
+	   -print0 | xargs -0 $(SHA256); } > $@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
 # One target per stage; each command writes its file atomically.
