@@ -987,6 +987,7 @@ def _speech_duplicates(texts: _Texts, index: _Index, order: list[int], candidate
     duplicates: dict[int, tuple[int, float]] = {}
     formulas: set[int] = set()
     has_candidates = (degree > 0).tolist()
+    crowded = [False] * len(index.long_first)
     for s in order:
         groups = sorted(set(groups_of[s]))
         if s < reference:
@@ -995,12 +996,23 @@ def _speech_duplicates(texts: _Texts, index: _Index, order: list[int], candidate
             continue
         found: set[int] = set()
         for g in groups:
+            if crowded[g]:
+                continue
+            near: set[int] = set()
             for h in (g, *candidates.neighbours(g)[0]) if has_candidates[g] else (g,):
                 kept = kept_by_group.get(h, ())
                 if len(kept) >= FORMULA_SPREAD:
                     formulas.add(h)
                 else:
-                    found.update(kept)
+                    near.update(kept)
+            if len(near) >= FORMULA_SPREAD:
+                # Near copies of one paragraph, each in a few kept speeches but
+                # together in this many, are a formula too; kept lists only
+                # grow, so the group is passed over from now on.
+                crowded[g] = True
+                formulas.add(g)
+                continue
+            found.update(near)
         found.discard(s)
         if found:
             mine = sets[s]
