@@ -492,8 +492,21 @@ def lsh_params(settings: DedupSettings) -> tuple[int, int]:
     return _lsh_params(settings.lsh_at, settings.num_perm)
 
 
+# What datasketch's _optimal_param gives for LSH thresholds 0.1 to 0.6 with 128
+# permutations (the default and the quality table's settings): computing it
+# imports scipy, a third of a second, a third of a run on a small corpus.
+# tests/test_dedup.py checks every entry against datasketch.
+KNOWN_LSH_PARAMS = {
+    (0.1, 128): (64, 2), (0.2, 128): (28, 2), (0.3, 128): (37, 3),
+    (0.4, 128): (32, 4), (0.5, 128): (25, 5), (0.6, 128): (18, 7),
+}
+
+
 @lru_cache(maxsize=64)
 def _lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    known = KNOWN_LSH_PARAMS.get((threshold, num_perm))
+    if known is not None:
+        return known
     from datasketch.lsh import _optimal_param  # imported when needed: it pulls in scipy
 
     return _optimal_param(threshold, num_perm, 0.5, 0.5)  # datasketch's default weights

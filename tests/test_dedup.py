@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from cleaner.dedup import (
     DEDUP_RULE,
+    KNOWN_LSH_PARAMS,
     DedupSettings,
     SpeechMeta,
     band_keys,
@@ -293,6 +294,15 @@ def test_a_paragraph_in_many_speeches_with_edits_does_not_compare_them_all(monke
     assert len(calls) < 10 * len(speeches)
     assert result.stats["formulas"] > 0
     assert len(result.clusters) >= 1 and result.speech_duplicates == ()
+
+
+@pytest.mark.parametrize(("threshold", "num_perm"), sorted(KNOWN_LSH_PARAMS))
+def test_known_lsh_params_are_datasketchs(threshold, num_perm):
+    from datasketch.lsh import _optimal_param
+
+    assert KNOWN_LSH_PARAMS[threshold, num_perm] == _optimal_param(threshold, num_perm, 0.5, 0.5)
+    assert lsh_params(DedupSettings(lsh_threshold=threshold, num_perm=num_perm)) == \
+        KNOWN_LSH_PARAMS[threshold, num_perm]
 
 
 def test_default_signatures_are_datasketch_with_token_hash():
