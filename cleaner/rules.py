@@ -374,13 +374,102 @@ def example_failures(rule: Rule) -> list[str]:
 
 
 def check_rules(directory: Path | None = None) -> tuple[RuleSet | None, list[str]]:
-    """Load the rules and run every example; return the set and all problems."""
+    """Load the rules, run every example and time every rule on long lines;
+    return the set and all problems."""
     try:
         ruleset = load_rules(directory)
     except RuleError as exc:
         return None, [str(exc)]
     problems = [p for rule in ruleset.rules for p in example_failures(rule)]
-    return ruleset, problems
+    return ruleset, problems + slow_rules(ruleset)
+
+
+# --------------------------------------------------------------------------
+# Polynomial backtracking, found by timing
+#
+# A pattern that retries a run of spaces from every position, or splits a run
+# between two quantifiers over the same characters, takes time quadratic in
+# the line, and lines can be 1 MiB long. Such shapes are too many and too
+# varied to refuse from the parse tree, so ``rules check`` times each rule on
+# long lines built to trigger them: a run of one piece after a head, failing
+# at its last character.
+# --------------------------------------------------------------------------
+
+LONG_LINE_PIECES = (
+    "1", " ", "12 ", "可以", "下载 ", "回复 ", "% [", "a@ ", "本文", "…", "+ v", "; u", "a, ",
+    ": a ", "A ", "1 2", ". ", "- ", "_ ", "\u00a0 ", "\u00a0", "\u3000", "\t", "。", ".", "文 ",
+    "，", "第", "页 ", "编辑", "@", "|", "/", "【", "[", "(", "http://",
+)
+LONG_LINE_HEADS = ("", "登录", "付费", "vip", "上一页 ", "只看该作者 ", "发表于 2023-11-29 ",
+                   "【", "第1页", "本帖最后由 a 于 2023-11-29", "(责任编辑:", "http://")
+# A search is stopped after this long: a cubic pattern would take hours.
+SEARCH_CAP_SECONDS = 2.0
+
+
+def long_line(head: str, piece: str, size: int) -> str:
+    """About ``size`` characters: ``head``, then ``piece`` repeated, then ``x``.
+
+    >>> long_line("登录", "% [", 10)
+    '登录% [% [x'
+    """
+    return head + piece * max(1, (size - len(head) - 1) // len(piece)) + "x"
+
+
+def _search_seconds(rule: Rule, text: str, repeats: int = 1) -> float:
+    """The best of ``repeats`` searches of the line; one stopped at the cap counts as the cap."""
+    import signal
+    import time
+
+    def stop(*_):
+        raise TimeoutError
+
+    view = rule.view(text)
+    best = SEARCH_CAP_SECONDS
+    for _ in range(repeats):
+        previous = signal.signal(signal.SIGALRM, stop)
+        start = time.perf_counter()
+        try:
+            signal.setitimer(signal.ITIMER_REAL, SEARCH_CAP_SECONDS)
+            rule.pattern.search(view)
+            best = min(best, time.perf_counter() - start)
+        except TimeoutError:
+            pass
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    return best
+
+
+def slow_rules(ruleset: RuleSet) -> list[str]:
+    """Rules whose time grows quadratically or worse with the line, one problem each.
+
+    For each rule, the piece and head it finds hardest at 600 characters are
+    timed again at 1,000 and 16,000 (best of three): linear time grows 16
+    times, quadratic 256 times. A rule is slow when it both grows more than
+    64 times and takes over 0.1 s on the long line, so a busy machine does
+    not make a linear rule slow. Rules with ``max_chars`` under 2,000 never
+    see long lines. Timing needs SIGALRM in the main thread (not on Windows);
+    without it nothing is reported.
+    """
+    import signal
+    import threading
+
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        return []
+    problems = []
+    for rule in ruleset.rules:
+        if rule.max_chars is not None and rule.max_chars < 2_000:
+            continue
+        head, piece = max(((h, p) for h in LONG_LINE_HEADS for p in LONG_LINE_PIECES),
+                          key=lambda hp: _search_seconds(rule, long_line(*hp, 600)))
+        short = _search_seconds(rule, long_line(head, piece, 1_000), repeats=3)
+        long = _search_seconds(rule, long_line(head, piece, 16_000), repeats=3)
+        if long > 0.1 and long > 64 * short:
+            problems.append(
+                f"{rule.file}: rule {rule.id!r}: time grows quadratically or worse with the line: "
+                f"{piece!r} repeated after {head!r} takes {short:.4f} s at 1,000 characters and "
+                f"{long:.2f} s at 16,000 (see docs/rules.md on linear patterns)")
+    return problems
 
 
 # --------------------------------------------------------------------------
@@ -405,9 +494,9 @@ def check_rules(directory: Path | None = None) -> tuple[RuleSet | None, list[str
 # A possessive quantifier (``a++``) or an atomic group (``(?>...)``) never
 # gives characters back, which is the usual way out. Shapes that cost
 # polynomial time (``\s*,?\s*`` outside a repeat, a leading ``\s*`` retried
-# from every position of a run) are not refused here: the shipped rules avoid
-# them (docs/rules.md), and a test times every shipped rule on long lines
-# built to trigger them. Character sets are compared on probe characters:
+# from every position of a run) are not refused here: ``rules check`` times
+# every rule on long lines built to trigger them (:func:`slow_rules`), and
+# the shipped rules avoid them (docs/rules.md). Character sets are compared on probe characters:
 # ASCII, common Chinese text and punctuation, and every literal and range end
 # of the pattern itself.
 # --------------------------------------------------------------------------

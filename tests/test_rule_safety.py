@@ -149,3 +149,15 @@ def test_whitespace_padded_line_is_stripped_quickly():
     ruleset = load_rules()
     page = Page(source="x", sha256="", size=0, lines=[(1, " " * 2000 + "下载"), (2, "同志们：")])
     assert seconds_capped(lambda: strip_boilerplate(page, ruleset), 2.0) < 2.0
+
+
+@ALARM
+def test_rules_check_reports_a_quadratic_user_rule(tmp_path):
+    # Two quantifiers over spaces with an optional item between them: a line
+    # of spaces is split between them every possible way.
+    (tmp_path / "mine.toml").write_text(rule_toml(
+        "mine.heading", pattern=r"^\s*[【]?\s*相关推荐\s*$", match="相关推荐", no_match="推荐相关文章"),
+        encoding="utf-8")
+    result = CliRunner().invoke(app, ["rules", "check", "--rules", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "mine.toml: rule 'mine.heading': time grows quadratically or worse" in result.output
