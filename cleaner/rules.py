@@ -29,7 +29,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+import signal
+import threading
+import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
@@ -415,29 +419,33 @@ def long_line(head: str, piece: str, size: int) -> str:
     return head + piece * max(1, (size - len(head) - 1) // len(piece)) + "x"
 
 
-def _search_seconds(rule: Rule, text: str, repeats: int = 1) -> float:
-    """The best of ``repeats`` searches of the line; one stopped at the cap counts as the cap."""
-    import signal
-    import time
+def seconds_capped(fn: Callable[[], object], cap: float) -> float:
+    """How long ``fn()`` takes, stopped by an alarm after ``cap`` seconds (then ``cap``).
 
+    For regexes that may backtrack for hours: the alarm interrupts the search
+    between two steps of the engine. Needs SIGALRM, in the main thread.
+    """
     def stop(*_):
         raise TimeoutError
 
+    previous = signal.signal(signal.SIGALRM, stop)
+    start = time.perf_counter()
+    try:
+        signal.setitimer(signal.ITIMER_REAL, cap)
+        fn()
+    except TimeoutError:
+        return cap
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    return time.perf_counter() - start
+
+
+def _search_seconds(rule: Rule, text: str, repeats: int = 1) -> float:
+    """The best of ``repeats`` searches of the line; one stopped at the cap counts as the cap."""
     view = rule.view(text)
-    best = SEARCH_CAP_SECONDS
-    for _ in range(repeats):
-        previous = signal.signal(signal.SIGALRM, stop)
-        start = time.perf_counter()
-        try:
-            signal.setitimer(signal.ITIMER_REAL, SEARCH_CAP_SECONDS)
-            rule.pattern.search(view)
-            best = min(best, time.perf_counter() - start)
-        except TimeoutError:
-            pass
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-    return best
+    return min(seconds_capped(lambda: rule.pattern.search(view), SEARCH_CAP_SECONDS)
+               for _ in range(repeats))
 
 
 def slow_rules(ruleset: RuleSet) -> list[str]:
@@ -451,9 +459,6 @@ def slow_rules(ruleset: RuleSet) -> list[str]:
     see long lines. Timing needs SIGALRM in the main thread (not on Windows);
     without it nothing is reported.
     """
-    import signal
-    import threading
-
     if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         return []
     problems = []

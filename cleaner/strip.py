@@ -129,7 +129,6 @@ def strip_boilerplate(page: Page, ruleset: RuleSet) -> Page:
     texts = [text for _, text in page.lines]
     last = sum(1 for text in texts if text.strip()) - 1  # the rank of the last non-empty line
     from_top = -1
-    dropped_by: list[str | None] = [None] * len(texts)
     # The rules that dropped the lines of the current run: the non-blank dropped
     # lines right above line i. A blank line or a line no rule dropped ends it.
     # A ``follows`` rule drops a line only inside a run that one of its rules
@@ -142,6 +141,7 @@ def strip_boilerplate(page: Page, ruleset: RuleSet) -> Page:
             run.clear()
             continue
         from_top += 1
+        dropped: str | None = None  # the rule that drops this line
         core = text.strip()  # what patterns see (before folding)
         views: dict[str, str] = {}  # per fold mode, made again only after a span rule cuts
         present: dict[str, frozenset[str]] = {}  # the characters of each view
@@ -161,7 +161,7 @@ def strip_boilerplate(page: Page, ruleset: RuleSet) -> Page:
                 if ((rule.requires is None or CHECKS[rule.requires](texts, i))
                         and (not rule.follows or not run.isdisjoint(rule.follows))):
                     page.record(Edit("strip", rule.id, lineno, "drop_line", text))
-                    dropped_by[i] = rule.id
+                    dropped = rule.id
                     break
                 continue
             text, cut = rule.rewrite(text)
@@ -169,12 +169,12 @@ def strip_boilerplate(page: Page, ruleset: RuleSet) -> Page:
                 page.record(Edit("strip", rule.id, lineno, rule.action, piece))
             core = text.strip()
             views, present = {}, {}
-        if dropped_by[i] is None:
+        if dropped is None:
             run.clear()
             if text.strip():
                 kept.append((lineno, text))
         else:
-            run.add(dropped_by[i])
+            run.add(dropped)
     page.lines = kept
     page.stages.append("strip")
     return page

@@ -460,7 +460,7 @@ def _sketch_add(sketch: list[int], value: int, size: int) -> None:
     del sketch[size:]
 
 
-def sketch_jaccard(a: list[int], b: list[int], size: int) -> float:
+def sketch_jaccard(a: Sequence[int], b: Sequence[int], size: int) -> float:
     """Estimated Jaccard similarity of two file sets from their bottom-k sketches.
 
     Exact while the union of both sets fits in ``size`` values.
@@ -804,13 +804,13 @@ def _siblings(counter: TemplateCounter, keys: list[int], settings: TemplateSetti
     ordered = sorted(groups)  # by number of files first
     found = dict.fromkeys(range(len(ordered)), 0)
     for i, (fa, sa) in enumerate(ordered):
-        if sketch_jaccard(list(sa), list(sa), size) >= settings.sibling_jaccard:
+        if sketch_jaccard(sa, sa, size) >= settings.sibling_jaccard:
             found[i] += len(groups[fa, sa]) - 1
         for j in range(i + 1, len(ordered)):
             fb, sb = ordered[j]
             if fa < settings.sibling_jaccard * fb:
                 break  # sets this much larger cannot be similar enough
-            if sketch_jaccard(list(sa), list(sb), size) >= settings.sibling_jaccard:
+            if sketch_jaccard(sa, sb, size) >= settings.sibling_jaccard:
                 found[i] += len(groups[fb, sb])
                 found[j] += len(groups[fa, sa])
     counts = {h: found[i] for i, group in enumerate(ordered) for h in groups[group]}

@@ -1,10 +1,13 @@
 """Shared fixtures: the project's own seed copies and one cleaned run of them."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from cleaner.cli import app
 from cleaner.pipeline import clean_page, decode_file
 from cleaner.rules import load_rules
 from cleaner.store import list_inputs
@@ -30,6 +33,15 @@ def tree(folder: Path) -> dict[str, bytes] | None:
     return found
 
 
+def invoke(*args, **kwargs):
+    """``cleaner ARGS...`` in this process, each argument as a string."""
+    return CliRunner().invoke(app, [str(a) for a in args], **kwargs)
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
 def group_processes(pgid: int) -> list[int]:
     """Live (not zombie) processes of a process group, from /proc (Linux)."""
     found = []
@@ -42,31 +54,6 @@ def group_processes(pgid: int) -> list[int]:
             if int(fields[2]) == pgid and fields[0] != "Z":
                 found.append(int(entry.name))
     return found
-
-
-def seconds_capped(fn, cap: float) -> float:
-    """How long ``fn()`` takes, stopped by an alarm after ``cap`` seconds (then ``cap``).
-
-    For regexes that may backtrack for hours: the alarm interrupts the search
-    between two steps of the engine. Needs SIGALRM (not on Windows).
-    """
-    import signal
-    import time
-
-    def stop(*_):
-        raise TimeoutError
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    start = time.perf_counter()
-    try:
-        signal.setitimer(signal.ITIMER_REAL, cap)
-        fn()
-    except TimeoutError:
-        return cap
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-    return time.perf_counter() - start
 
 
 @pytest.fixture(scope="session")

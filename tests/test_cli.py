@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 from typer.main import get_command
-from typer.testing import CliRunner
 
 import cleaner.pipeline
 import cleaner.store
 from cleaner.cli import app
-from conftest import tree
+from conftest import invoke, read_jsonl, tree
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "raw"
@@ -27,12 +26,6 @@ RAW_FILES = sorted(RAW.glob("*.txt"))
 SMALL = "001_8397a770520427d1.txt"  # the smallest raw file, for quick runs
 OUTPUTS = ["corpus.jsonl", "docs", "duplicates.jsonl", "duplicates.csv", "repeats.jsonl",
            "removed.jsonl", "report.md", "report.html", "manifest.json"]
-
-runner = CliRunner()
-
-
-def invoke(*args: str, **kwargs):
-    return runner.invoke(app, [str(a) for a in args], **kwargs)
 
 
 def copy_raw(dest: Path, names: list[str] | None = None) -> Path:
@@ -48,10 +41,6 @@ def assert_same_tree(a: Path, b: Path) -> None:
     assert sorted(ta) == sorted(tb)
     for rel in ta:
         assert ta[rel] == tb[rel], f"{rel} differs between {a} and {b}"
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from cleaner.cli import app
 from cleaner.rules import default_rules_dir
-from conftest import RAW
+from conftest import RAW, invoke, read_jsonl
 
-runner = CliRunner()
 
 SEED_NAME = "001_8397a770520427d1.txt"  # the smallest seed, for quick runs
 SEED = (RAW / SEED_NAME).read_text(encoding="utf-8")
@@ -41,14 +38,6 @@ ENTITY_COUNTS = {"decode.html-entity": 7, "decode.line-ending": 5, "decode.nfc":
 # "領導講話" in Big5 is also valid, plausible-looking GB18030 ("烩旧量杠"):
 # the kind of short file the per-path map exists for.
 BIG5_TITLE = "領導講話"
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def page_text(page: dict) -> str:

@@ -20,8 +20,7 @@ from cleaner.explain import (
 )
 from cleaner.model import Page
 from cleaner.pipeline import decode_file
-from cleaner.rules import load_rules
-from conftest import seconds_capped
+from cleaner.rules import load_rules, seconds_capped
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "raw"

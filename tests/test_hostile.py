@@ -17,25 +17,18 @@ import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 import cleaner.pipeline
 import cleaner.store
-from cleaner.cli import app
 from cleaner.model import Page, Speech
 from cleaner.rules import load_rules
 from cleaner.store import MAX_LINE_BYTES, MAX_LINES, display_name, read_input
 from cleaner.strip import strip_boilerplate
+from conftest import invoke, read_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = "001_8397a770520427d1.txt"  # the smallest seed page
 PACKAGE_PARENT = str(Path(cleaner.pipeline.__file__).resolve().parents[1])
-
-runner = CliRunner()
-
-
-def invoke(*args, **kwargs):
-    return runner.invoke(app, [str(a) for a in args], **kwargs)
 
 
 def seed_raw(folder: Path) -> Path:
@@ -45,7 +38,7 @@ def seed_raw(folder: Path) -> Path:
 
 
 def records(out: Path) -> list[dict]:
-    return [json.loads(line) for line in (out / "corpus.jsonl").read_text("utf-8").splitlines()]
+    return read_jsonl(out / "corpus.jsonl")
 
 
 def failures(stderr: str) -> dict[str, str]:

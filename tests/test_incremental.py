@@ -14,19 +14,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from cleaner.cli import app
 from cleaner.rules import load_rules
 from cleaner.runner import RunOptions, run_corpus
-from conftest import RAW, tree
+from conftest import RAW, invoke, tree
 
-runner = CliRunner()
 SEEDS = sorted(RAW.glob("*.txt"))
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
 
 
 def times(folder: Path) -> dict[str, int]:

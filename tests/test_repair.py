@@ -11,6 +11,7 @@ from cleaner.repair import (
     drop_page_numbers, find_chunk_runs, is_blank_line_layout, join_broken_lines, repair_page,
     split_flattened,
 )
+from cleaner.rules import seconds_capped
 
 PARA = "这次年度教育工作会议是在全市推进三次创业加快跨越赶超的关键时期召开的，开好这次会议具有重要作用。"
 
@@ -124,8 +125,6 @@ def test_a_long_flattened_paragraph_is_split_in_linear_time():
     # At every space, the paragraph built so far used to be copied and scanned
     # back to its last clause break: quadratic, over a minute for these 66k
     # characters without clause punctuation (now well under a second).
-    from conftest import seconds_capped
-
     words = "教育 " * 22_000
     result = {}
     elapsed = seconds_capped(lambda: result.update(out=split_flattened(words + "工作。 二、振奋精神克难奋进 我们要努力。")), 10)
@@ -136,8 +135,6 @@ def test_a_long_flattened_paragraph_is_split_in_linear_time():
 def test_many_page_numbers_are_dropped_in_linear_time():
     # Each candidate page number used to be compared with every earlier one:
     # quadratic, minutes for these 48k candidates (now well under a second).
-    from conftest import seconds_capped
-
     values = [2 + k // 50 for k in range(48_000)]  # each page number 50 times: one of each is a page's
     text = "".join(f"教 {v} 育" for v in values)
     lines = [f"{n}、{text[i:i + 600]}" for n, i in enumerate(range(0, len(text), 600), 1)]
@@ -153,8 +150,6 @@ def test_many_page_numbers_are_dropped_in_linear_time():
 def test_many_wrapped_lines_are_joined_in_linear_time():
     # Each join used to rebuild the growing paragraph and strip and search it
     # again: quadratic, over a minute for these 64k lines (now well under a second).
-    from conftest import seconds_capped
-
     line = "这次年度教育工作会议是在全市推进三次创业加快跨越赶超的关键时期召开的，开好这次会议，"
     result = {}
     elapsed = seconds_capped(lambda: result.update(page=join_broken_lines(_page([line] * 64_000 + ["谢谢大家！"]))), 10)

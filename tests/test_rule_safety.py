@@ -17,9 +17,8 @@ from typer.testing import CliRunner
 from cleaner.cli import app
 from cleaner.errors import RuleError
 from cleaner.model import Page
-from cleaner.rules import backtracking_problems, fold, load_rules
+from cleaner.rules import backtracking_problems, fold, load_rules, seconds_capped
 from cleaner.strip import strip_boilerplate
-from conftest import seconds_capped
 
 runner = CliRunner()
 

@@ -12,23 +12,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from cleaner.cli import app
-from conftest import RAW
+from conftest import RAW, invoke, read_jsonl
 from test_templates import invented_sites_corpus
 
-runner = CliRunner()
 SEED = "002_727ffb95bee0db86.txt"  # one long speech in blank-line layout
 OTHER = "004_bb8126398240cff5.txt"
-
-
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def edited(text: str) -> str:

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from cleaner.model import Page
+from cleaner.rules import seconds_capped
 from cleaner.split import split_speeches
-from conftest import seconds_capped
 
 BODY = "今天，我们召开全县教育工作会议，主要任务是总结去年工作，安排部署今年的重点工作。"
 

@@ -11,9 +11,8 @@ from hypothesis import strategies as st
 
 from cleaner.errors import RuleError
 from cleaner.model import Page
-from cleaner.rules import FOLDS, Rule, RuleSet, fold_view, load_rules
+from cleaner.rules import FOLDS, Rule, RuleSet, fold_view, load_rules, seconds_capped
 from cleaner.strip import not_speech_start, strip_boilerplate
-from conftest import seconds_capped
 
 RULESET = load_rules()
 SHIPPED = {rule.id: rule for rule in RULESET.rules}
