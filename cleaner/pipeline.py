@@ -323,6 +323,7 @@ def write_output(
         "inputs": [
             {"source": p.source, "sha256": p.sha256, "size": p.size,
              "encoding": p.encoding or None, "decided_by": p.decided_by or None,
+             "confidence": None if p.error is not None else p.confidence,
              "layout": p.layout or None,
              "repaired": p.repaired or None, "error": p.error}
             for p in pages

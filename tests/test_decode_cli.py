@@ -293,6 +293,20 @@ def test_manifest_encodings(mixed):
         assert enc["skipped"][name].startswith("not text") and kind in enc["skipped"][name]
 
 
+def test_manifest_inputs_record_each_files_decision(mixed):
+    # Encoding, how it was decided and the confidence, per file, as in the
+    # page records; a skipped file has none.
+    for entry in mixed["manifest"]["inputs"]:
+        if entry["source"] in SKIPPED:
+            assert (entry["encoding"], entry["decided_by"], entry["confidence"]) == (None, None, None)
+            continue
+        page = mixed["pages"][entry["source"]]
+        assert (entry["encoding"], entry["decided_by"], entry["confidence"]) == (
+            page["encoding"], page["decided_by"], page["confidence"])
+        assert 0.0 <= entry["confidence"] <= 1.0
+    assert mixed["manifest"]["inputs"][0]["confidence"] == 1.0
+
+
 # U+FFFD that the decoder itself puts in for bad bytes is counted as bytes
 # replaced, not as damage found in the source.
 def test_replaced_bytes_are_not_counted_as_damaged_before_decoding(mixed):
